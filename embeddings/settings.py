@@ -31,13 +31,14 @@ class ChunkingSettings:
 
     size: int = 220
     overlap: int = 60
-    min_size: int = 40  # a trailing piece shorter than this is folded into the previous chunk
 
     def __post_init__(self) -> None:
         if not 20 <= self.size <= 4000:
             raise ValueError(f"chunk size must be between 20 and 4000 characters, got {self.size}")
         if not 0 <= self.overlap < self.size // 2:
-            raise ValueError(f"chunk overlap must be >= 0 and < half the size ({self.size // 2}), got {self.overlap}")
+            raise ValueError(
+                f"chunk overlap must be >= 0 and < half the size ({self.size // 2}), got {self.overlap}"
+            )
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,242 @@
+"""Chunks -> one index directory: FAISS vectors, a bm25s keyword index, metadata, a manifest.
+
+Layout of an index directory::
+
+    CURRENT                  name of the live generation (replaced atomically)
+    generations/<id>/        one complete build
+        manifest.json        IndexManifest: what built it, checked on load
+        vectors.faiss        FAISS inner-product index over L2-normalised vectors
+        bm25/                bm25s index over jieba search-mode tokens (numpy + JSON)
+        chunks.jsonl         one Chunk per line, in vector order
+        articles.jsonl       one Article per line
+
+A build writes a new generation, then swaps CURRENT; an interrupted build leaves only an unused
+folder, so the previous index stays loadable. Nothing here is pickled.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+from embeddings.articles import Article
+from embeddings.chunking import Chunk, chunk_article
+from embeddings.encoder import Encoder
+from embeddings.errors import IndexMismatchError, IndexMissingError
+from embeddings.keywords import KeywordTokenizer
+from embeddings.settings import ChunkingSettings
+
+__all__ = ["SCHEMA_VERSION", "IndexManifest", "SearchIndex", "build_index", "load_index"]
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+ENCODE_BATCH = 64  # chunks per encode call; sorted by length so a batch pads little
+
+
+@dataclass(frozen=True)
+class IndexManifest:
+    schema_version: int
+    model_id: str
+    dimension: int
+    chunking: dict[str, int]
+    counts: dict[str, int]
+    articles: dict[str, str]  # article id (content hash) -> source file
+    built_at: str
+    build_seconds: float
+    versions: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> IndexManifest:
+        return cls(**json.loads(text))
+
+
+def _versions() -> dict[str, str]:
+    names = ("newsqa", "sentence-transformers", "transformers", "torch", "faiss-cpu", "bm25s", "jieba")
+    found = {}
+    for name in names:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return found
+
+
+def encode_chunks(
+    chunks: Sequence[Chunk], encoder: Encoder, progress: Callable[[int, int], None] | None = None
+) -> np.ndarray:
+    """Passage vectors for `chunks`, in order, encoded in length-sorted batches.
+
+    `progress(done, total)` is called after each batch.
+    """
+    vectors = np.zeros((len(chunks), encoder.dimension), dtype=np.float32)
+    order = sorted(range(len(chunks)), key=lambda i: len(chunks[i].context_text))
+    if progress:
+        progress(0, len(order))
+    for begin in range(0, len(order), ENCODE_BATCH):
+        batch = order[begin : begin + ENCODE_BATCH]
+        vectors[batch] = encoder.encode([chunks[i].context_text for i in batch], "passage")
+        if progress:
+            progress(min(begin + ENCODE_BATCH, len(order)), len(order))
+    return vectors
+
+
+def _write_jsonl(path: Path, rows: Sequence[object]) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        for row in rows:
+            out.write(json.dumps(asdict(row), ensure_ascii=False) + "\n")
+
+
+def _write_generation(
+    folder: Path, manifest: IndexManifest, vectors: np.ndarray, chunks: Sequence[Chunk], articles: Sequence[Article]
+) -> None:
+    import bm25s
+    import faiss
+
+    vector_index = faiss.IndexFlatIP(manifest.dimension)
+    vector_index.add(vectors)
+    faiss.write_index(vector_index, str(folder / "vectors.faiss"))
+    keyword_index = bm25s.BM25()
+    keyword_index.index(KeywordTokenizer().tokenize_many(c.context_text for c in chunks), show_progress=False)
+    keyword_index.save(str(folder / "bm25"))
+    _write_jsonl(folder / "chunks.jsonl", chunks)
+    _write_jsonl(folder / "articles.jsonl", articles)
+    (folder / "manifest.json").write_text(manifest.to_json(), encoding="utf-8")
+
+
+def _publish(index_dir: Path, generation: Path) -> None:
+    """Point CURRENT at `generation` atomically, then drop generations older than the previous one."""
+    pointer = index_dir / "CURRENT"
+    previous = pointer.read_text().strip() if pointer.is_file() else None
+    tmp = index_dir / f".CURRENT.{uuid.uuid4().hex}"
+    tmp.write_text(generation.name)
+    os.replace(tmp, pointer)
+    # Keep the previous generation: a reader that resolved CURRENT a moment ago may still open it.
+    for old in (index_dir / "generations").iterdir():
+        if old.name not in (generation.name, previous):
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def build_index(
+    articles: Sequence[Article],
+    encoder: Encoder,
+    index_dir: Path,
+    chunking: ChunkingSettings,
+    progress: Callable[[int, int], None] | None = None,
+) -> IndexManifest:
+    """Chunk, embed and index `articles` into a new generation of `index_dir`, then publish it."""
+    started = time.perf_counter()
+    chunks = [chunk for article in articles for chunk in chunk_article(article, chunking)]
+    vectors = encode_chunks(chunks, encoder, progress)
+    generations = index_dir / "generations"
+    generations.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=".building-", dir=generations))
+    try:
+        manifest = IndexManifest(
+            schema_version=SCHEMA_VERSION,
+            model_id=encoder.model_id,
+            dimension=encoder.dimension,
+            chunking={"size": chunking.size, "overlap": chunking.overlap},
+            counts={"articles": len(articles), "chunks": len(chunks)},
+            articles={a.id: a.source for a in articles},
+            built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            build_seconds=round(time.perf_counter() - started, 2),
+            versions=_versions(),
+        )
+        _write_generation(work, manifest, vectors, chunks, articles)
+        final = generations / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        os.replace(work, final)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    _publish(index_dir, final)
+    log.info("index built in %s: %d articles, %d chunks", index_dir, len(articles), len(chunks))
+    return manifest
+
+
+@dataclass
+class SearchIndex:
+    manifest: IndexManifest
+    chunks: list[Chunk]
+    articles: dict[str, Article]
+    vectors: object  # faiss.Index
+    keywords: object  # bm25s.BM25
+    tokenizer: KeywordTokenizer
+
+    def dense_search(self, query_vector: np.ndarray, n: int) -> list[tuple[int, float]]:
+        n = min(n, len(self.chunks))
+        scores, ids = self.vectors.search(query_vector.reshape(1, -1).astype(np.float32), n)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+    def keyword_search(self, question: str, n: int) -> list[tuple[int, float]]:
+        tokens = [t for t in self.tokenizer.tokenize(question) if t in self.keywords.vocab_dict]
+        if not tokens:
+            return []
+        n = min(n, len(self.chunks))
+        ids, scores = self.keywords.retrieve([tokens], k=n, show_progress=False, n_threads=1)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if s > 0]
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as rows:
+        return [json.loads(line) for line in rows if line.strip()]
+
+
+def read_manifest(index_dir: Path) -> tuple[Path, IndexManifest]:
+    """The live generation folder and its manifest; a clear error when there is none."""
+    pointer = index_dir / "CURRENT"
+    if not pointer.is_file():
+        raise IndexMissingError(f"no index at {index_dir}: build one with `newsqa build --index {index_dir}`")
+    folder = index_dir / "generations" / pointer.read_text().strip()
+    return folder, IndexManifest.from_json((folder / "manifest.json").read_text(encoding="utf-8"))
+
+
+def load_index(index_dir: Path, model_id: str) -> SearchIndex:
+    """Load the live index; fail if it was built by another model or schema version."""
+    import bm25s
+    import faiss
+
+    folder, manifest = read_manifest(index_dir)
+    rebuild = f"rebuild it with `newsqa build --index {index_dir} --model {model_id}`"
+    if manifest.schema_version != SCHEMA_VERSION:
+        raise IndexMismatchError(
+            f"index at {index_dir} has schema version {manifest.schema_version}, this newsqa reads "
+            f"{SCHEMA_VERSION}: {rebuild}"
+        )
+    if manifest.model_id != model_id:
+        raise IndexMismatchError(
+            f"index at {index_dir} was built with model {manifest.model_id!r}, not {model_id!r}: {rebuild}, "
+            f"or ask with --model {manifest.model_id}"
+        )
+    articles = {row["id"]: _article_from_row(row) for row in _read_jsonl(folder / "articles.jsonl")}
+    return SearchIndex(
+        manifest=manifest,
+        chunks=[Chunk(**row) for row in _read_jsonl(folder / "chunks.jsonl")],
+        articles=articles,
+        vectors=faiss.read_index(str(folder / "vectors.faiss")),
+        keywords=bm25s.BM25.load(str(folder / "bm25"), mmap=False),
+        tokenizer=KeywordTokenizer(),
+    )
+
+
+def _article_from_row(row: dict) -> Article:
+    row = dict(row)
+    stored_id = row.pop("id")
+    article = Article(**row)
+    if article.id != stored_id:
+        raise IndexMismatchError(f"article {stored_id} does not match its stored text: the index is damaged, rebuild it")
+    return article

@@ -1,0 +1,169 @@
+"""`newsqa` command line: build, ask, info.
+
+The only place that turns NewsqaError into a one-line message and an exit code, and the only
+place with progress bars. Heavy libraries load inside the commands, so `newsqa --help` is instant.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from embeddings.errors import NewsqaError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Cited question answering over Chinese newspaper pages, offline.",
+)
+
+IndexOpt = Annotated[Path | None, typer.Option("--index", help="index directory [env NEWSQA_INDEX]")]
+ModelOpt = Annotated[
+    str | None, typer.Option("--model", help="sentence-transformers model name or path [env NEWSQA_MODEL]")
+]
+HomeOpt = Annotated[Path | None, typer.Option("--home", help="cache/data directory [env NEWSQA_HOME]")]
+
+
+def _settings(home: Path | None, model: str | None, index: Path | None):
+    from embeddings.settings import Settings
+
+    return Settings.from_env(home=home, model=model, index_dir=index)
+
+
+def _fail(error: Exception) -> typer.Exit:
+    typer.secho(f"error: {error}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code=1)
+
+
+def _progress_bar():
+    """A (callback, close) pair showing embedded chunks with chunks/s.
+
+    The bar starts at the first callback, once the model is loaded, so its rate is embedding speed.
+    """
+    from tqdm import tqdm
+
+    bars: list[tqdm] = []
+
+    def update(done: int, total: int) -> None:
+        if not bars:
+            bars.append(tqdm(total=total, unit="chunk", desc="embedding", dynamic_ncols=True))
+        bars[0].update(done - bars[0].n)
+
+    def close() -> None:
+        for bar in bars:
+            bar.close()
+
+    return update, close
+
+
+def _build_with_progress(paths: list[Path], settings):
+    from embeddings.build import build_from_paths
+
+    update, close = _progress_bar()
+    try:
+        return build_from_paths(paths, settings, progress=update)
+    finally:
+        close()
+
+
+@app.command()
+def build(
+    paths: Annotated[list[Path] | None, typer.Argument(help="files or folders (.txt .md .jsonl)")] = None,
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+    home: HomeOpt = None,
+) -> None:
+    """Build the index from PATHS (default: the bundled 武进 sample)."""
+    settings = _settings(home, model, index)
+    started = time.perf_counter()
+    try:
+        report = _build_with_progress(paths or [], settings)
+    except NewsqaError as error:
+        raise _fail(error) from None
+    for warning in report.warnings:
+        typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
+    seconds = time.perf_counter() - started
+    counts = report.manifest.counts
+    typer.echo(
+        f"indexed {counts['articles']} articles, {counts['chunks']} chunks into {report.index_dir} "
+        f"in {seconds:.1f}s ({counts['chunks'] / max(seconds, 1e-9):.1f} chunks/s overall)"
+    )
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="the question, e.g. 前黄浜全长多少公里？")],
+    k: Annotated[int, typer.Option("-k", min=1, max=50, help="passages to show")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+    home: HomeOpt = None,
+) -> None:
+    """Show the passages that best answer QUESTION, with title and reporter."""
+    from embeddings.build import ensure_default_index
+    from qa.retrieve import check_question, get_retriever
+
+    settings = _settings(home, model, index)
+    try:
+        question = check_question(question)
+        if not (settings.resolved_index_dir / "CURRENT").is_file() and settings.index_dir is None:
+            typer.echo("no index yet: building the default index from the bundled sample first", err=True)
+            update, close = _progress_bar()
+            try:
+                ensure_default_index(settings, progress=update)
+            finally:
+                close()
+        retriever = get_retriever(settings)
+        started = time.perf_counter()
+        hits = retriever.search(question, k)
+    except NewsqaError as error:
+        raise _fail(error) from None
+    if as_json:
+        typer.echo(json.dumps([asdict(hit) for hit in hits], ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"{len(hits)} passages in {(time.perf_counter() - started) * 1000:.0f} ms\n")
+    for rank, hit in enumerate(hits, start=1):
+        byline = f" · 记者 {hit.reporter}" if hit.reporter else ""
+        date = f" · {hit.date}" if hit.date else ""
+        typer.secho(f"[{rank}] {hit.title}{byline}{date}  ({hit.source} {hit.start}-{hit.end})", bold=True)
+        typer.echo(f"    {hit.text}\n")
+
+
+@app.command()
+def info(index: IndexOpt = None, model: ModelOpt = None, home: HomeOpt = None) -> None:
+    """Describe the index: model, chunking, counts, build time."""
+    from embeddings.index import read_manifest
+
+    settings = _settings(home, model, index)
+    try:
+        folder, manifest = read_manifest(settings.resolved_index_dir)
+    except NewsqaError as error:
+        raise _fail(error) from None
+    typer.echo(f"index       {settings.resolved_index_dir}  (generation {folder.name})")
+    typer.echo(f"model       {manifest.model_id}  ({manifest.dimension} dimensions)")
+    typer.echo(f"chunking    {manifest.chunking['size']} chars, overlap {manifest.chunking['overlap']}")
+    typer.echo(f"contents    {manifest.counts['articles']} articles, {manifest.counts['chunks']} chunks")
+    typer.echo(f"built       {manifest.built_at} in {manifest.build_seconds}s (schema {manifest.schema_version})")
+    typer.echo("versions    " + ", ".join(f"{k} {v}" for k, v in manifest.versions.items()))
+    sources = sorted(set(manifest.articles.values()))
+    typer.echo(f"sources     {len(sources)} files: " + ", ".join(sources[:10]) + (" …" if len(sources) > 10 else ""))
+
+
+def main() -> None:
+    # Level on the handler, not only the root: bm25s sets its own logger to DEBUG on import.
+    handler = logging.StreamHandler()
+    handler.setLevel(logging.WARNING)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    logging.basicConfig(level=logging.WARNING, handlers=[handler])
+    # The CLI shows its own progress; the libraries' load bars would only add noise.
+    import os
+
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    app()

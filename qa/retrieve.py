@@ -1,0 +1,160 @@
+"""Question -> ranked, de-duplicated passages: dense + BM25 candidates, fused, merged per article.
+
+`retrieve()` is the one search path; the CLI and the UI call it too. The loaded model and index
+are cached per process (keyed by model and by the index generation), so a second call is fast
+and a rebuilt index is picked up.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
+
+from embeddings.build import ensure_default_index
+from embeddings.encoder import Encoder, load_encoder
+from embeddings.errors import QuestionError
+from embeddings.index import SearchIndex, load_index, read_manifest
+from embeddings.settings import Settings
+from qa.fusion import reciprocal_rank_fusion
+
+__all__ = ["MAX_QUESTION_CHARS", "PassageHit", "RetrievalSettings", "Retriever", "retrieve"]
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 500
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    """Fusion parameters, tuned by bench/retrieval.py."""
+
+    candidates: int = 50  # taken from each of dense and BM25 before fusion
+    rrf_k: float = 60.0
+    dense_weight: float = 1.0
+    keyword_weight: float = 1.0
+    max_passage_chars: int = 400  # merged overlapping chunks grow up to this
+
+
+@dataclass(frozen=True)
+class PassageHit:
+    text: str
+    score: float
+    article_id: str
+    title: str
+    subtitle: str
+    date: str | None
+    reporter: str
+    source: str
+    start: int
+    end: int
+
+
+def check_question(question: str) -> str:
+    """The question stripped, or a QuestionError that says what to change."""
+    if not isinstance(question, str) or not question.strip():
+        raise QuestionError("the question is empty: type a question, e.g. 前黄浜全长多少公里？")
+    question = question.strip()
+    if len(question) > MAX_QUESTION_CHARS:
+        raise QuestionError(
+            f"the question is {len(question)} characters long; ask in at most {MAX_QUESTION_CHARS}"
+        )
+    return question
+
+
+@dataclass
+class Retriever:
+    index: SearchIndex
+    encoder: Encoder
+    settings: RetrievalSettings = RetrievalSettings()
+
+    def rank(self, question: str, mode: str = "hybrid") -> list[tuple[int, float]]:
+        """Chunk ids with scores, best first; mode is "hybrid", "dense" or "keyword"."""
+        n = self.settings.candidates
+        dense = keyword = []
+        if mode in ("hybrid", "dense"):
+            dense = self.index.dense_search(self.encoder.encode([question], "query")[0], n)
+        if mode in ("hybrid", "keyword"):
+            keyword = self.index.keyword_search(question, n)
+        if mode != "hybrid":
+            return dense or keyword
+        return reciprocal_rank_fusion(
+            [[i for i, _ in dense], [i for i, _ in keyword]],
+            k=self.settings.rrf_k,
+            weights=[self.settings.dense_weight, self.settings.keyword_weight],
+        )
+
+    def search(self, question: str, k: int = 5, mode: str = "hybrid") -> list[PassageHit]:
+        question = check_question(question)
+        return self.to_hits(self.rank(question, mode), k)
+
+    def to_hits(self, ranked: list[tuple[int, float]], k: int) -> list[PassageHit]:
+        """Top-k passages, never showing one stretch of an article twice.
+
+        A chunk overlapping a passage already taken from its article widens that passage, up to
+        `max_passage_chars`; past that it is skipped, since its overlap is already on screen.
+        """
+        taken: list[list] = []  # [article id, start, end, score], best first
+        for chunk_id, score in ranked:
+            if len(taken) == k:
+                break
+            chunk = self.index.chunks[chunk_id]
+            for hit in taken:
+                if hit[0] == chunk.article_id and chunk.start < hit[2] and chunk.end > hit[1]:
+                    start, end = min(hit[1], chunk.start), max(hit[2], chunk.end)
+                    if end - start <= self.settings.max_passage_chars:
+                        hit[1], hit[2] = start, end
+                    break
+            else:
+                taken.append([chunk.article_id, chunk.start, chunk.end, score])
+        return [self._hit(article_id, start, end, score) for article_id, start, end, score in taken]
+
+    def _hit(self, article_id: str, start: int, end: int, score: float) -> PassageHit:
+        article = self.index.articles[article_id]
+        return PassageHit(
+            text=article.text[start:end],
+            score=round(score, 6),
+            article_id=article_id,
+            title=article.title,
+            subtitle=article.subtitle,
+            date=article.date,
+            reporter=article.reporter,
+            source=article.source,
+            start=start,
+            end=end,
+        )
+
+
+@lru_cache(maxsize=4)
+def _cached_encoder(settings: Settings) -> Encoder:
+    return load_encoder(settings)
+
+
+@lru_cache(maxsize=4)
+def _cached_index(index_dir: Path, generation: str, model_id: str) -> SearchIndex:
+    return load_index(index_dir, model_id)
+
+
+def get_retriever(settings: Settings) -> Retriever:
+    """The process-wide retriever for `settings`, loading model and index once."""
+    ensure_default_index(settings)
+    index_dir = settings.resolved_index_dir
+    generation, _ = read_manifest(index_dir)
+    index = _cached_index(index_dir, generation.name, settings.model)
+    return Retriever(index=index, encoder=_cached_encoder(settings))
+
+
+def retrieve(
+    question: str, k: int = 5, index_dir: str | Path | None = None, settings: Settings | None = None
+) -> list[PassageHit]:
+    """The k best passages for `question` from the index (default: the bundled sample's).
+
+    Raises QuestionError for an empty or over-long question, IndexMissingError when `index_dir`
+    holds no index, IndexMismatchError when it was built with another model.
+    """
+    question = check_question(question)
+    settings = settings or Settings.from_env()
+    if index_dir is not None:
+        settings = replace(settings, index_dir=Path(index_dir))
+    return get_retriever(settings).search(question, k)

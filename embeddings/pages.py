@@ -9,7 +9,8 @@ A page is read as blocks separated by blank lines. Three kinds of block matter:
   two lines); later blocks are the subtitle (lines joined with a space, as they are usually two
   parallel phrases);
 * bylines: `本报讯（记者 X）…` opening a paragraph, or a line `□ 记者 X`; both give the reporter and
-  neither stays in the body;
+  the byline, as printed, becomes the article's first paragraph of its own, so that "who wrote
+  this" can be cited to a span of the text like any other fact;
 * body text: everything else. A line that does not end a sentence was cut by a column break and is
   joined to the next one; a paragraph that repeats text already in the article is a pull quote and
   is dropped.
@@ -65,6 +66,7 @@ class _Draft:
     title: str = ""
     subtitle: str = ""
     reporter: str = ""
+    byline: str = ""
     lines: list[str] = field(default_factory=list)
 
     def ends_sentence(self) -> bool:
@@ -79,7 +81,7 @@ def parse_page(text: str, source: str) -> list[Article]:
     articles = []
     for draft in _segment(_split_blocks(text)):
         paragraphs = _join_column_breaks(_drop_pull_quotes(draft.lines))
-        body = "\n".join(paragraphs)
+        body = "\n".join([draft.byline, *paragraphs] if draft.byline else paragraphs)
         title = draft.title or fallback_title(body)
         articles.append(
             Article(title=title, text=body, source=source, subtitle=draft.subtitle, reporter=draft.reporter)
@@ -187,16 +189,18 @@ def _headline_draft(blocks: list[_Block]) -> _Draft:
 
 
 def _add_body_block(draft: _Draft, block: _Block) -> None:
-    """Append a block's lines to the draft, taking any byline out as the reporter."""
+    """Append a block's lines to the draft, taking any byline out as the reporter and byline."""
     for line in block.lines:
         names = _byline_names(line)
         if names is not None:
             draft.reporter = draft.reporter or names
+            draft.byline = draft.byline or line.strip()
             continue
         dateline = _DATELINE.match(line)
         if dateline:
             if dateline.group("credit"):
                 draft.reporter = draft.reporter or _reporter_from_credit(dateline.group("credit"))
+            draft.byline = draft.byline or line[: dateline.end()].strip()
             line = line[dateline.end() :]
         if line:
             draft.lines.append(line)

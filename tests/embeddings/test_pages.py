@@ -52,7 +52,7 @@ def test_sample_sources_are_the_given_names(sample_articles: list[Article]) -> N
 
 def test_no_paragraph_is_cut_by_a_column_break(sample_articles: list[Article]) -> None:
     for article in sample_articles:
-        for paragraph in article.paragraphs:
+        for paragraph in article.paragraphs[1:]:  # paragraph 0 is the byline
             assert paragraph and paragraph == paragraph.strip()
             assert ends_sentence(paragraph), f"{article.title}: cut paragraph {paragraph[-20:]!r}"
 
@@ -72,13 +72,17 @@ def test_pull_quote_is_dropped(sample_articles: list[Article]) -> None:
     assert first.paragraphs[-1].startswith("乔俊杰强调,元旦春节将至")
 
 
-def test_bylines_are_not_body_text(sample_articles: list[Article]) -> None:
+def test_bylines_are_their_own_first_paragraph(sample_articles: list[Article]) -> None:
     for article in sample_articles:
-        assert "本报讯" not in article.text
-        assert "记者" not in article.paragraphs[0]
-    assert sample_articles[0].text.startswith("昨天,市委常委")
-    assert sample_articles[1].text.startswith("2023年,区人大常委会")
-    assert sample_articles[3].text.startswith("6月26日—27日，陕西省")
+        assert article.reporter in article.paragraphs[0]
+        assert "记者" in article.paragraphs[0]
+        assert "记者" not in "\n".join(article.paragraphs[1:])
+    assert sample_articles[0].paragraphs[:2] == ["本报讯 (记者 朱梦琪)", sample_articles[0].paragraphs[1]]
+    assert sample_articles[0].paragraphs[1].startswith("昨天,市委常委")
+    assert sample_articles[1].paragraphs[0] == "□ 记者 史莲寅"
+    assert sample_articles[1].paragraphs[1].startswith("2023年,区人大常委会")
+    assert sample_articles[3].paragraphs[0] == "本报讯（记者 张可馨）"
+    assert sample_articles[3].paragraphs[1].startswith("6月26日—27日，陕西省")
 
 
 def test_ocr_and_is_restored_to_he(sample_articles: list[Article]) -> None:
@@ -93,7 +97,7 @@ def test_punctuation_is_kept_as_written(sample_articles: list[Article]) -> None:
 
 
 def test_paragraph_counts(sample_articles: list[Article]) -> None:
-    assert [len(a.paragraphs) for a in sample_articles] == [6, 3, 4, 6, 6, 5, 3]
+    assert [len(a.paragraphs) for a in sample_articles] == [7, 4, 5, 7, 7, 6, 4]
 
 
 def test_markdown_page_read_as_plain_text_gives_the_same_articles(sample_articles: list[Article]) -> None:
@@ -127,9 +131,9 @@ def test_pull_quote_before_plain_headline_is_not_a_title() -> None:
         "区体育馆完成改造\n\n□ 记者 李二\n\n区体育馆近日完成改造，\n\n将于下月重新开放。\n"
     )
     first, second = parse_page(text, "p.txt")
-    assert first.paragraphs == ["昨天，区图书馆新馆正式开放，全年预计接待读者五十万人次。"]
+    assert first.paragraphs == ["本报讯（记者 王一）", "昨天，区图书馆新馆正式开放，全年预计接待读者五十万人次。"]
     assert (second.title, second.subtitle, second.reporter) == ("区体育馆完成改造", "", "李二")
-    assert second.text == "区体育馆近日完成改造，将于下月重新开放。"
+    assert second.text == "□ 记者 李二\n区体育馆近日完成改造，将于下月重新开放。"
 
 
 def test_pull_quote_placed_before_its_sentence_is_dropped() -> None:
@@ -159,7 +163,7 @@ def test_identical_paragraphs_keep_the_first() -> None:
 )
 def test_byline_variants(byline: str, reporter: str) -> None:
     (article,) = parse_page(f"区图书馆新馆开放\n\n{byline}昨天，新馆正式开放。\n", "p.txt")
-    assert (article.reporter, article.text) == (reporter, "昨天，新馆正式开放。")
+    assert (article.reporter, article.text) == (reporter, f"{byline.strip()}\n昨天，新馆正式开放。")
 
 
 def test_line_starting_with_jizhe_in_a_sentence_is_body_text() -> None:

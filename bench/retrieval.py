@@ -88,7 +88,9 @@ def sample_corpus(shared: Path) -> Corpus:
         for i, block in enumerate(page.read_text(encoding="utf-8").split("\n\n"))
         if block.strip()
     ]
-    rows = [json.loads(line) for line in (shared / "eval/wujin_questions.jsonl").read_text().splitlines() if line]
+    rows = [
+        json.loads(line) for line in (shared / "eval/wujin_questions.jsonl").read_text().splitlines() if line
+    ]
     questions = [Question(r["question"], tuple(r["answers"])) for r in rows if r["answers"]]
     return Corpus("sample", articles, naive, questions)
 
@@ -109,7 +111,10 @@ def build(articles: list[Article], encoder: CachingEncoder, chunking: ChunkingSe
     index_dir = work / f"index-{len(list(work.iterdir()))}"
     started = time.perf_counter()
     build_index(articles, encoder, index_dir, chunking)
-    print(f"  built {index_dir.name}: {len(articles)} articles in {time.perf_counter() - started:.0f}s", flush=True)
+    print(
+        f"  built {index_dir.name}: {len(articles)} articles in {time.perf_counter() - started:.0f}s",
+        flush=True,
+    )
     return load_index(index_dir, encoder.model_id)
 
 
@@ -163,7 +168,9 @@ def update_readme(table: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
     parser.add_argument("--tune", action="store_true", help="also sweep the fusion parameters")
     parser.add_argument("--corpus", choices=("sample", "cmrc", "all"), default="all")
@@ -174,7 +181,10 @@ def main() -> None:
     names = list(corpora) if args.corpus == "all" else [args.corpus]
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="newsqa-bench-") as tmp:
-        results = {name: run_corpus(corpora[name](args.shared), encoder, settings, Path(tmp), args.tune) for name in names}
+        results = {
+            name: run_corpus(corpora[name](args.shared), encoder, settings, Path(tmp), args.tune)
+            for name in names
+        }
     out = {
         "model": settings.model,
         "chunking": asdict(settings.chunking),

@@ -102,7 +102,11 @@ def _pack(units: list[tuple[int, int]], size: int, overlap: int) -> list[tuple[i
         nxt = units[j + 1][1]
         # Earliest unit in (i, j] whose tail fits the overlap and still leaves room for unit j+1.
         i = next(
-            (k for k in range(i + 1, j + 1) if units[j][1] - units[k][0] <= overlap and nxt - units[k][0] <= size),
+            (
+                k
+                for k in range(i + 1, j + 1)
+                if units[j][1] - units[k][0] <= overlap and nxt - units[k][0] <= size
+            ),
             j + 1,
         )
     return spans

@@ -54,7 +54,9 @@ class CachingEncoder:
         found: dict[str, np.ndarray] = {}
         for begin in range(0, len(keys), 500):  # SQLite caps the number of bound parameters
             part = keys[begin : begin + 500]
-            rows = db.execute(f"SELECT key, vector FROM vectors WHERE key IN ({','.join('?' * len(part))})", part)
+            rows = db.execute(
+                f"SELECT key, vector FROM vectors WHERE key IN ({','.join('?' * len(part))})", part
+            )
             found.update((key, np.frombuffer(blob, dtype=np.float32)) for key, blob in rows)
         missing = sorted({i for i, key in enumerate(keys) if key not in found}, key=lambda i: len(texts[i]))
         if missing:
@@ -67,4 +69,8 @@ class CachingEncoder:
             found.update((keys[i], fresh[row]) for row, i in enumerate(missing))
         self.hits += len(texts) - len(missing)
         self.misses += len(missing)
-        return np.stack([found[key] for key in keys]).astype(np.float32) if keys else np.zeros((0, self.dimension))
+        return (
+            np.stack([found[key] for key in keys]).astype(np.float32)
+            if keys
+            else np.zeros((0, self.dimension))
+        )

@@ -104,7 +104,11 @@ def _write_jsonl(path: Path, rows: Sequence[object]) -> None:
 
 
 def _write_generation(
-    folder: Path, manifest: IndexManifest, vectors: np.ndarray, chunks: Sequence[Chunk], articles: Sequence[Article]
+    folder: Path,
+    manifest: IndexManifest,
+    vectors: np.ndarray,
+    chunks: Sequence[Chunk],
+    articles: Sequence[Article],
 ) -> None:
     import bm25s
     import faiss
@@ -114,7 +118,9 @@ def _write_generation(
     faiss.write_index(vector_index, str(folder / "vectors.faiss"))
     # People's names go into jieba's dictionary, so 乔俊杰 stays one token in chunks and questions.
     tokenizer = KeywordTokenizer(extra_words=names_in_articles(articles))
-    (folder / "keywords.json").write_text(json.dumps({"extra_words": list(tokenizer.extra_words)}, ensure_ascii=False))
+    (folder / "keywords.json").write_text(
+        json.dumps({"extra_words": list(tokenizer.extra_words)}, ensure_ascii=False)
+    )
     keyword_index = bm25s.BM25()
     keyword_index.index(tokenizer.tokenize_many(c.context_text for c in chunks), show_progress=False)
     keyword_index.save(str(folder / "bm25"))
@@ -251,5 +257,7 @@ def _article_from_row(row: dict) -> Article:
     stored_id = row.pop("id")
     article = Article(**row)
     if article.id != stored_id:
-        raise IndexMismatchError(f"article {stored_id} does not match its stored text: the index is damaged, rebuild it")
+        raise IndexMismatchError(
+            f"article {stored_id} does not match its stored text: the index is damaged, rebuild it"
+        )
     return article

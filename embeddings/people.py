@@ -90,7 +90,9 @@ def _mentions(pattern: re.Pattern[str], text: str, title: str, role: str, sep: s
 def find_people(text: str) -> list[PersonMention]:
     """Every titled official, listed 区领导 and byline reporter in `text`, in order."""
     people = [
-        PersonMention(name, match.group("title"), "official", match.start("name"), match.start("name") + len(name))
+        PersonMention(
+            name, match.group("title"), "official", match.start("name"), match.start("name") + len(name)
+        )
         for match in _TITLED.finditer(text)
         if (name := _trim_name(match.group("name")))
     ]

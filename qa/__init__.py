@@ -6,4 +6,11 @@
 from embeddings.errors import IndexMismatchError, IndexMissingError, NewsqaError, QuestionError
 from qa.retrieve import PassageHit, retrieve
 
-__all__ = ["IndexMismatchError", "IndexMissingError", "NewsqaError", "PassageHit", "QuestionError", "retrieve"]
+__all__ = [
+    "IndexMismatchError",
+    "IndexMissingError",
+    "NewsqaError",
+    "PassageHit",
+    "QuestionError",
+    "retrieve",
+]

@@ -89,7 +89,9 @@ def token_credit(token: str, sentence: str, heading: str) -> float:
     return CHARACTER_CREDIT * sum(char in sentence for char in token) / len(token)
 
 
-def score_sentences(retriever: Retriever, query: str, kind: QuestionType, hits: Sequence[PassageHit]) -> list[_Sentence]:
+def score_sentences(
+    retriever: Retriever, query: str, kind: QuestionType, hits: Sequence[PassageHit]
+) -> list[_Sentence]:
     """Sentences of the passages, best first: IDF-weighted coverage of the query's words, plus a
     bonus when the sentence holds the kind of answer asked for, minus a little per passage rank."""
     tokens = set(retriever.index.tokenizer.tokenize(query)) - FRAME_WORDS
@@ -105,7 +107,9 @@ def score_sentences(retriever: Retriever, query: str, kind: QuestionType, hits: 
     return sorted(scored, key=lambda s: -s.score)
 
 
-def _compose(hits: Sequence[PassageHit], chosen: Sequence[_Sentence], short: str | None) -> tuple[str, list[Citation]]:
+def _compose(
+    hits: Sequence[PassageHit], chosen: Sequence[_Sentence], short: str | None
+) -> tuple[str, list[Citation]]:
     numbers: dict[int, int] = {}
     spans: dict[int, list[tuple[int, int]]] = {}
     for sentence in chosen:
@@ -115,7 +119,9 @@ def _compose(hits: Sequence[PassageHit], chosen: Sequence[_Sentence], short: str
     quoted = "".join(f"{s.text}[{numbers[s.hit_rank]}]" for s in in_order)
     first = numbers[chosen[0].hit_rank]
     text = f"{short}[{first}]\n\n{quoted}" if short else quoted
-    citations = [Citation(numbers[rank], hits[rank], tuple(spans[rank])) for rank in sorted(numbers, key=numbers.get)]
+    citations = [
+        Citation(numbers[rank], hits[rank], tuple(spans[rank])) for rank in sorted(numbers, key=numbers.get)
+    ]
     return text, citations
 
 
@@ -146,7 +152,9 @@ def answer_with(retriever: Retriever, question: str, history: Sequence[Turn] = (
     hits = retriever.search(expand_query(kind, query), k)
     ranked = score_sentences(retriever, query, kind, hits)
     if not ranked or ranked[0].score < MIN_COVERAGE:
-        return Answer(question, query, ABSTAIN_TEXT, None, True, [], list(hits[:3]), time.perf_counter() - started)
+        return Answer(
+            question, query, ABSTAIN_TEXT, None, True, [], list(hits[:3]), time.perf_counter() - started
+        )
     best = ranked[0]
     chosen = [best] + [s for s in ranked[1:MAX_SENTENCES] if s.score >= KEEP_RATIO * best.score]
     short = extract_short_answer(kind, query, best.text)
@@ -172,4 +180,3 @@ def answer(
     if index_dir is not None:
         settings = replace(settings, index_dir=Path(index_dir))
     return answer_with(get_retriever(settings), question, normalize_history(history))
-

@@ -149,10 +149,14 @@ def info(index: IndexOpt = None, model: ModelOpt = None, home: HomeOpt = None) -
     typer.echo(f"model       {manifest.model_id}  ({manifest.dimension} dimensions)")
     typer.echo(f"chunking    {manifest.chunking['size']} chars, overlap {manifest.chunking['overlap']}")
     typer.echo(f"contents    {manifest.counts['articles']} articles, {manifest.counts['chunks']} chunks")
-    typer.echo(f"built       {manifest.built_at} in {manifest.build_seconds}s (schema {manifest.schema_version})")
+    typer.echo(
+        f"built       {manifest.built_at} in {manifest.build_seconds}s (schema {manifest.schema_version})"
+    )
     typer.echo("versions    " + ", ".join(f"{k} {v}" for k, v in manifest.versions.items()))
     sources = sorted(set(manifest.articles.values()))
-    typer.echo(f"sources     {len(sources)} files: " + ", ".join(sources[:10]) + (" …" if len(sources) > 10 else ""))
+    typer.echo(
+        f"sources     {len(sources)} files: " + ", ".join(sources[:10]) + (" …" if len(sources) > 10 else "")
+    )
 
 
 def main() -> None:

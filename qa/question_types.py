@@ -29,11 +29,32 @@ _PATTERNS = [
     (QuestionType.DATE, re.compile(r"什么时候|何时|哪天|哪一天|几月几日|什么时间|哪年|几号")),
     (QuestionType.NUMBER, re.compile(r"多少|几[个条年次人天名项件篇位家]|多长|多大|多远|多高")),
     (QuestionType.PERSON, re.compile(r"谁|哪位|哪个人|什么人|哪些人|哪些领导|哪几位")),
-    (QuestionType.PLACE, re.compile(r"哪里|哪儿|在哪|什么地方|哪个地方|哪[个座家所]?[镇村区县市街道馆院校河浜]")),
+    (
+        QuestionType.PLACE,
+        re.compile(r"哪里|哪儿|在哪|什么地方|哪个地方|哪[个座家所]?[镇村区县市街道馆院校河浜]"),
+    ),
 ]
 _UNIT_SYNONYMS = {"年": ("年", "载"), "公里": ("公里", "千米")}
 # Words that only frame the question; no answer sentence needs to contain them.
-FRAME_WORDS = frozenset(["担任", "职务", "职位", "身份", "时候", "时间", "何时", "地方", "哪里", "哪儿", "多少", "是谁", "哪位", "哪个", "哪些"])
+FRAME_WORDS = frozenset(
+    [
+        "担任",
+        "职务",
+        "职位",
+        "身份",
+        "时候",
+        "时间",
+        "何时",
+        "地方",
+        "哪里",
+        "哪儿",
+        "多少",
+        "是谁",
+        "哪位",
+        "哪个",
+        "哪些",
+    ]
+)
 _NUMBER = r"(?:近|约|超过|共|达)?(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千万]+)(?:余|多)?(?:万|亿)?"
 _DATE = re.compile(
     r"\d{4}年\d{1,2}月\d{1,2}日|\d{1,2}月\d{1,2}日(?:[—\-－至到]\d{1,2}日)?|\d{4}年\d{1,2}月|\d{4}年"
@@ -62,7 +83,7 @@ def _number(question: str, sentence: str) -> str | None:
     unit = _asked_unit(question)
     if unit:
         # 多少公里 -> 公里, 多少条 -> 条, 多少年 -> 年 or 载; try the two-character unit first.
-        for candidate in ([unit] if len(unit) == 1 else [unit, unit[0]]):
+        for candidate in [unit] if len(unit) == 1 else [unit, unit[0]]:
             units = "|".join(map(re.escape, _UNIT_SYNONYMS.get(candidate, (candidate,))))
             found = re.search(rf"{_NUMBER}(?:{units})", sentence)
             if found:

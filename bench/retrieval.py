@@ -26,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.readme import replace_section  # noqa: E402
 from embeddings.articles import Article  # noqa: E402
 from embeddings.embedding_cache import CachingEncoder  # noqa: E402
 from embeddings.encoder import load_encoder  # noqa: E402
@@ -158,15 +159,6 @@ def readme_table(results: dict) -> str:
     return "\n".join(lines)
 
 
-def update_readme(table: str) -> None:
-    readme = ROOT / "README.md"
-    begin, end = "<!-- retrieval-bench:begin -->", "<!-- retrieval-bench:end -->"
-    text = readme.read_text(encoding="utf-8")
-    if begin in text and end in text:
-        head, rest = text.split(begin, 1)
-        readme.write_text(head + begin + "\n" + table + "\n" + end + rest.split(end, 1)[1], encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -196,7 +188,7 @@ def main() -> None:
     (ROOT / "bench" / "results").mkdir(parents=True, exist_ok=True)
     (ROOT / "bench" / "results" / "retrieval.json").write_text(json.dumps(out, ensure_ascii=False, indent=2))
     if len(names) == len(corpora):
-        update_readme(readme_table(results))
+        replace_section("retrieval-bench", readme_table(results))
     print(f"done in {out['seconds']}s; embedded {encoder.misses} new texts, {encoder.hits} from cache")
 
 

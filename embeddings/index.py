@@ -86,12 +86,12 @@ def encode_chunks(
     `progress(done, total)` is called after each batch.
     """
     vectors = np.zeros((len(chunks), encoder.dimension), dtype=np.float32)
-    order = sorted(range(len(chunks)), key=lambda i: len(chunks[i].context_text))
+    order = sorted(range(len(chunks)), key=lambda i: len(chunks[i].text))
     if progress:
         progress(0, len(order))
     for begin in range(0, len(order), ENCODE_BATCH):
         batch = order[begin : begin + ENCODE_BATCH]
-        vectors[batch] = encoder.encode([chunks[i].context_text for i in batch], "passage")
+        vectors[batch] = encoder.encode([chunks[i].text for i in batch], "passage")
         if progress:
             progress(min(begin + ENCODE_BATCH, len(order)), len(order))
     return vectors
@@ -122,7 +122,7 @@ def _write_generation(
         json.dumps({"extra_words": list(tokenizer.extra_words)}, ensure_ascii=False)
     )
     keyword_index = bm25s.BM25()
-    keyword_index.index(tokenizer.tokenize_many(c.context_text for c in chunks), show_progress=False)
+    keyword_index.index(tokenizer.tokenize_many(c.keyword_text for c in chunks), show_progress=False)
     keyword_index.save(str(folder / "bm25"))
     _write_jsonl(folder / "chunks.jsonl", chunks)
     _write_jsonl(folder / "articles.jsonl", articles)

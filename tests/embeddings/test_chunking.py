@@ -80,7 +80,7 @@ def _check_chunks(article: Article, chunks: list[Chunk], chunking: ChunkingSetti
             article.id, article.title, article.date, article.reporter, article.source,
         )  # fmt: skip
         assert chunk.id == f"{article.id}:{chunk.start}-{chunk.end}"
-        assert chunk.context_text == f"{article.title}\n{chunk.text}"
+        assert chunk.keyword_text == f"{article.title}\n{chunk.text}"
     assert _uncovered(text, [(c.start, c.end) for c in chunks]) == []
     for previous, following in zip(chunks, chunks[1:], strict=False):
         assert previous.start < following.start and previous.end < following.end  # in order, progress

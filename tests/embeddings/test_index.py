@@ -65,7 +65,7 @@ def test_sample_index_round_trip(sample_index: BuildReport, sample_articles: lis
 
     # Vector i belongs to chunk i even though chunks are embedded in length-sorted batches.
     stored = index.vectors.reconstruct_n(0, index.vectors.ntotal)
-    fresh = encoder.encode([c.context_text for c in index.chunks], "passage")
+    fresh = encoder.encode([c.text for c in index.chunks], "passage")
     np.testing.assert_allclose(np.linalg.norm(stored, axis=1), 1.0, atol=1e-4)
     assert ((stored * fresh).sum(axis=1) >= 0.999).all()
     for i in (0, len(index.chunks) // 2, len(index.chunks) - 1):
@@ -146,7 +146,7 @@ def test_encode_chunks_keeps_order_and_reports_progress(sample_articles: list[Ar
     chunks = [c for a in sample_articles[:3] for c in chunk_article(a, CHUNKING)]
     calls: list[tuple[int, int]] = []
     vectors = encode_chunks(chunks, fake_encoder, lambda done, total: calls.append((done, total)))
-    expected = fake_encoder.encode([c.context_text for c in chunks], "passage")
+    expected = fake_encoder.encode([c.text for c in chunks], "passage")
     np.testing.assert_array_equal(vectors, expected)
     assert calls[0] == (0, len(chunks)) and calls[-1] == (len(chunks), len(chunks))
     assert [done for done, _ in calls] == sorted(done for done, _ in calls)

@@ -55,35 +55,49 @@ def answerable(eval_questions: list[dict]) -> list[dict]:
     return questions
 
 
+@pytest.fixture(scope="module")
+def eval_hits(retriever: Retriever, answerable: list[dict]) -> dict[str, list[PassageHit]]:
+    """Top-5 passages of every answerable eval question, searched once for all tests below."""
+    return {q["id"]: retriever.search(q["question"], k=5) for q in answerable}
+
+
 # --- the eval questions (slow) ------------------------------------------------------------------
 
 
 @pytest.mark.slow
-def test_expected_article_in_top5(retriever: Retriever, answerable: list[dict]) -> None:
-    misses = []
-    for question in answerable:
-        titles = [hit.title for hit in retriever.search(question["question"], k=5)]
-        if question["article"] not in titles:
-            misses.append((question["id"], question["question"], titles))
+def test_expected_article_in_top5(answerable: list[dict], eval_hits: dict[str, list[PassageHit]]) -> None:
+    misses = [
+        (q["id"], q["question"], [hit.title for hit in eval_hits[q["id"]]])
+        for q in answerable
+        if q["article"] not in [hit.title for hit in eval_hits[q["id"]]]
+    ]
     assert misses == []
 
 
 @pytest.mark.slow
-def test_expected_article_is_top1_for_most_questions(retriever: Retriever, answerable: list[dict]) -> None:
-    wrong = []
-    for question in answerable:
-        top = retriever.search(question["question"], k=1)[0]
-        if top.title != question["article"]:
-            wrong.append((question["id"], top.title))
+def test_expected_article_is_top1_for_most_questions(
+    answerable: list[dict], eval_hits: dict[str, list[PassageHit]]
+) -> None:
+    wrong = [(q["id"], eval_hits[q["id"]][0].title) for q in answerable if eval_hits[q["id"]][0].title != q["article"]]
     share = 1 - len(wrong) / len(answerable)
     assert share >= TOP1_SHARE, f"top-1 right for {share:.0%} of {len(answerable)} questions; wrong: {wrong}"
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("k", [1, 5, 10])
-def test_hits_are_exact_spans_of_their_articles(retriever: Retriever, answerable: list[dict], k: int) -> None:
-    for question in answerable:
-        _check_hits(retriever.search(question["question"], k=k), retriever.index.articles, k)
+def test_hits_are_exact_spans_of_their_articles(retriever: Retriever, eval_hits: dict[str, list[PassageHit]]) -> None:
+    for hits in eval_hits.values():
+        _check_hits(hits, retriever.index.articles, 5)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("k", [1, 10])
+def test_k_bounds_the_passages(retriever: Retriever, answerable: list[dict], eval_hits, k: int) -> None:
+    for question in answerable[:: len(answerable) // 4]:
+        hits = retriever.search(question["question"], k=k)
+        _check_hits(hits, retriever.index.articles, k)
+        assert hits[0].title == eval_hits[question["id"]][0].title  # the best passage does not depend on k
+        if k == 10:
+            assert len(hits) > 5  # seven ~1000-char articles hold more than five disjoint passages
 
 
 @pytest.mark.slow
@@ -121,14 +135,11 @@ OVERLAP_BUG = (
 
 @pytest.mark.slow
 @pytest.mark.xfail(strict=False, reason=OVERLAP_BUG)  # not strict: which queries hit it depends on the data
-def test_passages_of_one_article_never_overlap(retriever: Retriever, answerable: list[dict]) -> None:
-    questions = [q["question"] for q in answerable] + ["人大常委会", "乔俊杰", "政治", "工作"]
-    overlaps = {
-        (question, k): found
-        for question in questions
-        for k in (5, 10)
-        if (found := _overlapping(retriever.search(question, k=k)))
-    }
+def test_passages_of_one_article_never_overlap(retriever: Retriever, eval_hits) -> None:
+    overlaps = {qid: found for qid, hits in eval_hits.items() if (found := _overlapping(hits))}
+    for question in ("人大常委会", "政治"):
+        if found := _overlapping(retriever.search(question, k=5)):
+            overlaps[question] = found
     assert overlaps == {}
 
 

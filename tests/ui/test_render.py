@@ -1,0 +1,145 @@
+"""Pure rendering: hand-made answers, no model. Corpus markup must come out as inert text."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from embeddings.errors import IndexMissingError, QuestionError
+from qa.answer import ABSTAIN_TEXT, Answer, Citation
+from qa.retrieve import PassageHit
+from ui.render import (
+    UNKNOWN_DATE,
+    answer_message,
+    answer_to_dict,
+    error_message,
+    highlight,
+    question_message,
+    render_sources,
+    source_card,
+)
+
+SCRIPT = "<script>alert(1)</script>"
+IMG = "<img src=x onerror=alert(1)>"
+ARTICLE = f"开头一句。前黄浜全长2.3公里，{SCRIPT}途经集镇。中间一句{IMG}。最后一句。"
+CITED = f"前黄浜全长2.3公里，{SCRIPT}途经集镇。"
+SECOND = f"中间一句{IMG}。"
+
+
+def _hit(start: int, end: int, **fields) -> PassageHit:
+    values = {
+        "text": ARTICLE[start:end],
+        "score": 0.5,
+        "article_id": "a1",
+        "title": f"标题{SCRIPT}",
+        "subtitle": f"副标题{IMG}",
+        "date": None,
+        "reporter": "<b>黄雅婷</b>",
+        "source": "wujin/<i>page</i>.txt",
+        "start": start,
+        "end": end,
+    }
+    return PassageHit(**{**values, **fields})
+
+
+def _span(sentence: str) -> tuple[int, int]:
+    start = ARTICLE.index(sentence)
+    return start, start + len(sentence)
+
+
+def _answer() -> Answer:
+    first = _hit(0, len(ARTICLE))
+    second = _hit(ARTICLE.index(SECOND), len(ARTICLE), article_id="a2", date="2024-06-28", title="第二篇")
+    text = f"2.3公里[1]\n\n{CITED}[1]{SECOND}[2]"
+    citations = [Citation(1, first, (_span(CITED),)), Citation(2, second, (_span(SECOND),))]
+    return Answer(
+        "前黄浜全长多少公里？", "前黄浜全长多少公里？", text, "2.3公里", False, citations, [], 0.123
+    )
+
+
+def _assert_inert(markup: str) -> None:
+    assert "<script" not in markup.lower() and "<img" not in markup.lower(), markup
+    assert "onerror=alert" not in markup.replace("&lt;img src=x onerror=alert(1)&gt;", "")
+
+
+def test_sources_escape_corpus_markup() -> None:
+    markup = render_sources(_answer())
+    _assert_inert(markup)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in markup
+    assert "&lt;img src=x onerror=alert(1)&gt;" in markup
+    assert "&lt;b&gt;黄雅婷&lt;/b&gt;" in markup and "wujin/&lt;i&gt;page&lt;/i&gt;.txt" in markup
+
+
+def test_cited_spans_are_marked() -> None:
+    marked = re.findall(r"<mark>(.*?)</mark>", render_sources(_answer()))
+    assert marked == [
+        "前黄浜全长2.3公里，&lt;script&gt;alert(1)&lt;/script&gt;途经集镇。",
+        "中间一句&lt;img src=x onerror=alert(1)&gt;。",
+    ]
+
+
+def test_card_numbers_match_answer_markers() -> None:
+    answer = _answer()
+    markup = render_sources(answer)
+    in_text = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
+    assert [int(n) for n in re.findall(r'data-number="(\d+)"', markup)] == [1, 2]
+    assert {int(n) for n in re.findall(r'class="nqa-number">\[(\d+)\]', markup)} == in_text == {1, 2}
+
+
+def test_card_shows_metadata_and_span() -> None:
+    hit = _hit(5, 30)
+    card = source_card(hit, 3, ())
+    assert "[3]" in card and "字符 5–30" in card and UNKNOWN_DATE in card
+    assert "2024-06-28" in source_card(_hit(5, 30, date="2024-06-28"))
+    assert 'data-number="3"' in card and "data-number" not in source_card(hit)
+
+
+def test_highlight_clips_and_merges_spans() -> None:
+    hit = _hit(5, 20)  # "前黄浜全长2.3公里，<script>…" starts at 5
+    text = ARTICLE[5:20]
+    assert highlight(hit, ()) == text.replace("<", "&lt;").replace(">", "&gt;")
+    # a span starting before the passage is clipped to it; overlapping spans merge
+    out = highlight(hit, [(0, 8), (7, 10), (12, 13)])
+    assert out.startswith("<mark>" + ARTICLE[5:10] + "</mark>")
+    assert out.count("<mark>") == 2
+    assert highlight(hit, [(40, 50)]).count("<mark>") == 0  # outside the passage
+
+
+def test_abstained_answer_shows_notice_and_related() -> None:
+    related = [_hit(0, 10), _hit(10, 25, title="另一篇")]
+    answer = Answer("天气？", "天气？", ABSTAIN_TEXT, None, True, [], related, 0.05)
+    markup = render_sources(answer)
+    _assert_inert(markup)
+    assert "没有找到答案" in markup and "可能相关" in markup and "另一篇" in markup
+    assert "<mark>" not in markup and "data-number" not in markup
+    assert "用时 0.05 秒" in markup
+    assert "没有找到答案" in answer_message(answer)
+
+
+def test_timing_is_shown() -> None:
+    assert "用时 0.12 秒" in render_sources(_answer())
+
+
+def test_chat_messages_escape_text() -> None:
+    message = answer_message(_answer())
+    _assert_inert(message)
+    assert "[1]" in message and "[2]" in message and "2.3公里" in message
+    assert question_message(f"问{SCRIPT}") == "问&lt;script&gt;alert(1)&lt;/script&gt;"
+
+
+def test_errors_are_friendly() -> None:
+    message = error_message(QuestionError("the question is empty"))
+    assert "请输入一个问题" in message and "the question is empty" in message
+    assert "newsqa build" in error_message(IndexMissingError(f"no index at {IMG}"))
+    _assert_inert(error_message(IndexMissingError(f"no index at {IMG}")))
+
+
+def test_api_dict_is_json_with_spans_and_quotes() -> None:
+    result = answer_to_dict(_answer())
+    assert json.loads(json.dumps(result, ensure_ascii=False)) == result
+    assert result["short_answer"] == "2.3公里" and result["abstained"] is False
+    first, second = result["citations"]
+    assert first["number"] == 1 and first["title"] == f"标题{SCRIPT}"
+    assert first["spans"] == [list(_span(CITED))] and first["quotes"] == [CITED]
+    assert second["quotes"] == [SECOND] and second["date"] == "2024-06-28"
+    assert {"reporter", "source", "start", "end", "text"} <= set(first)

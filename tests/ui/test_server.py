@@ -1,0 +1,255 @@
+"""`newsqa serve` end to end: a real server subprocess, the real model, gradio_client and Chromium.
+
+Each server gets its own NEWSQA_HOME (made with `make_home`, so the model is not converted again)
+and a free port; it is always terminated, then killed if it lingers. The browser is the system
+Chromium driven by Playwright; no browser is downloaded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from embeddings.build import build_from_paths
+from embeddings.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+NEWSQA = Path(sys.executable).parent / "newsqa"
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOT = ROOT / "docs" / "screenshot.png"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+START_TIMEOUT = 180  # seconds for a server to load the model, build the sample index and listen
+ANSWER_TIMEOUT = 60_000  # milliseconds for one answer to appear in the browser
+QUESTION = "前黄浜全长多少公里？"
+TITLE = "乔俊杰督查突出环境问题整改工作推进情况"
+SCRIPT = "<script>window.__xss=1</script>"
+IMG = '<img src=x onerror="window.__xss=2">'
+TEMPLATE = "${window.__xss=3}"
+XSS_ARTICLE = {
+    "id": "xss-1",
+    "title": "网页安全演练<b>标题</b>",
+    "author": "<i>记者</i>",
+    "date": "2024-07-01",
+    "text": (
+        f"城东街道昨天举办了网页安全演练。演练材料里写着{SCRIPT}这样一行代码。"
+        f"另一份材料写着{IMG}这样的图片标签。模板材料写着{TEMPLATE}这种写法。"
+        "共有35名网格员参加了网页安全演练。"
+    ),
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _serve(home: Path, log: Path, *args: str) -> Iterator[str]:
+    """Run `newsqa serve` until the port answers; yield its URL; always stop it."""
+    port = _free_port()
+    outer = ("NEWSQA_INDEX", "NEWSQA_MODEL", "NEWSQA_BATCH_SIZE")
+    env = {name: value for name, value in os.environ.items() if name not in outer}
+    env.update(
+        NEWSQA_HOME=str(home), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", NO_PROXY="127.0.0.1,localhost"
+    )
+    command = [str(NEWSQA), "serve", "--port", str(port), "--home", str(home), *args]
+    url = f"http://127.0.0.1:{port}/"
+    with log.open("w") as output:
+        server = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + START_TIMEOUT
+            while not _answers(url):
+                if server.poll() is not None:
+                    pytest.fail(f"newsqa serve exited with {server.returncode}:\n{log.read_text()}")
+                if time.monotonic() > deadline:
+                    pytest.fail(f"newsqa serve did not answer within {START_TIMEOUT}s:\n{log.read_text()}")
+                time.sleep(0.5)
+            yield url
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(timeout=15)
+
+
+@pytest.fixture(scope="module")
+def sample_server(
+    tmp_path_factory: pytest.TempPathFactory, make_home: Callable[[Path], Path]
+) -> Iterator[str]:
+    """A server over the default index, which it builds from the bundled sample at start."""
+    home = make_home(tmp_path_factory.mktemp("serve-home"))
+    yield from _serve(home, home / "serve.log")
+
+
+@pytest.fixture(scope="module")
+def xss_server(
+    tmp_path_factory: pytest.TempPathFactory, make_home: Callable[[Path], Path], settings: Settings, encoder
+) -> Iterator[str]:
+    """A server over a one-article index whose text holds script, img and template markup."""
+    home = make_home(tmp_path_factory.mktemp("xss-home"))
+    corpus = home / "xss.jsonl"
+    corpus.write_text(json.dumps(XSS_ARTICLE, ensure_ascii=False) + "\n", encoding="utf-8")
+    index = home / "xss-index"
+    build_from_paths([corpus], replace(settings, home=home, index_dir=index), encoder=encoder)
+    yield from _serve(home, home / "serve.log", "--index", str(index))
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@dataclass
+class Tab:
+    page: Any  # playwright.sync_api.Page
+    offsite: list[str]  # requests to anywhere but the server under test
+
+
+@pytest.fixture
+def open_page(browser) -> Iterator[Callable[[str], Tab]]:
+    """Open a URL in a fresh browser context (a new Gradio session), recording off-site requests."""
+    contexts = []
+
+    def open_(url: str) -> Tab:
+        context = browser.new_context(viewport={"width": 1400, "height": 950}, locale="zh-CN")
+        contexts.append(context)
+        tab = Tab(context.new_page(), [])
+
+        def record(request) -> None:
+            if not request.url.startswith((url, "data:", "blob:")):
+                tab.offsite.append(request.url)
+
+        tab.page.on("request", record)
+        tab.page.goto(url)
+        return tab
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+def _ask(page, question: str) -> str:
+    """Type `question`, click 提问, wait for the reply; return the reply's text."""
+    from playwright.sync_api import expect
+
+    replies = page.locator('#nqa-chat [data-testid="bot"]')
+    before = replies.count()
+    page.get_by_placeholder("输入问题").fill(question)
+    page.get_by_role("button", name="提问", exact=True).click()
+    expect(replies).to_have_count(before + 1, timeout=ANSWER_TIMEOUT)
+    return replies.last.inner_text()
+
+
+def test_api_answers_with_citation(sample_server: str) -> None:
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+
+    client = Client(sample_server, verbose=False)
+    assert set(client.view_api(print_info=False, return_format="dict")["named_endpoints"]) == {"/answer"}
+    result = client.predict(QUESTION, "[]", api_name="/answer")
+    assert "2.3公里" in result["text"] and not result["abstained"]
+    assert TITLE in [citation["title"] for citation in result["citations"]]
+    cited = next(c for c in result["citations"] if c["title"] == TITLE)
+    assert any("2.3公里" in quote for quote in cited["quotes"]) and cited["spans"]
+    with pytest.raises(AppError, match="empty"):
+        client.predict("  ", "[]", api_name="/answer")
+
+
+def test_browser_answers_with_cited_source(sample_server: str, open_page, tmp_path: Path) -> None:
+    from playwright.sync_api import expect
+
+    tab = open_page(sample_server)
+    page = tab.page
+    reply = _ask(page, QUESTION)
+    assert "2.3公里" in reply and "[1]" in reply
+    card = page.locator("#nqa-sources .nqa-card", has_text=TITLE)
+    expect(card).to_have_count(1)
+    expect(card.locator(".nqa-number")).to_have_text("[1]")
+    expect(card.locator("mark")).to_contain_text("前黄浜全长2.3公里")
+    expect(page.locator("#nqa-sources .nqa-timing")).to_contain_text("用时")
+    page.screenshot(path=str(tmp_path / "screenshot.png"), full_page=True)
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    assert tab.offsite == [], "the page fetched something from outside the server"
+
+
+def test_browser_follow_up_question(sample_server: str, open_page) -> None:
+    page = open_page(sample_server).page
+    assert "区委书记" in _ask(page, "乔俊杰担任什么职务？")
+    assert "乔俊杰" in _ask(page, "他还参加了哪些活动？")
+
+
+def test_browser_example_and_clear(sample_server: str, open_page) -> None:
+    from playwright.sync_api import expect
+
+    page = open_page(sample_server).page
+    page.get_by_text("武进区区长是谁？", exact=True).click()
+    expect(page.get_by_placeholder("输入问题")).to_have_value("武进区区长是谁？")
+    page.get_by_role("button", name="提问", exact=True).click()
+    expect(page.locator("#nqa-sources .nqa-card").first).to_be_visible(timeout=ANSWER_TIMEOUT)
+    page.get_by_role("button", name="清空", exact=True).click()
+    expect(page.locator('#nqa-chat [data-testid="bot"]')).to_have_count(0)
+    expect(page.locator("#nqa-sources .nqa-empty")).to_be_visible()
+
+
+def test_browser_empty_question_is_friendly(sample_server: str, open_page) -> None:
+    page = open_page(sample_server).page
+    reply = _ask(page, "")
+    assert "请输入一个问题" in reply and "Traceback" not in reply
+
+
+def test_corpus_markup_is_shown_not_run(xss_server: str, open_page) -> None:
+    from playwright.sync_api import expect
+
+    tab = open_page(xss_server)
+    page = tab.page
+    replies = [
+        _ask(page, q) for q in ("演练材料里写着什么代码？", "另一份材料写着什么？", "模板材料写着什么写法？")
+    ]
+    expect(page.locator("#nqa-sources .nqa-card")).to_have_count(1)
+    assert page.evaluate("typeof window.__xss") == "undefined"
+    sources = page.locator("#nqa-sources").inner_text()
+    for literal in (SCRIPT, IMG, TEMPLATE, "网页安全演练<b>标题</b>", "<i>记者</i>"):
+        assert literal in sources
+    assert SCRIPT in replies[0] and IMG in replies[1] and TEMPLATE in replies[2]
+    assert page.locator('img[src="x"]').count() == 0
+    assert page.locator("#nqa-sources script, #nqa-chat script").count() == 0
+    assert tab.offsite == []

@@ -1,0 +1,75 @@
+"""One chat turn and one API call over the index: what the Gradio handlers run, without Gradio.
+
+The chat keeps two lists per browser session: `chat`, the messages as displayed (escaped
+HTML), and `conversation`, the plain question/answer messages that `answer_with` reads to
+resolve follow-ups such as 他还参加了哪些活动？. Errors a user can cause (`NewsqaError`) become
+a friendly chat line; anything else is a bug and propagates.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from embeddings.errors import NewsqaError
+from embeddings.settings import Settings
+from qa.answer import answer_with
+from qa.history import Turn, normalize_history
+from qa.retrieve import check_question, get_retriever
+from ui.render import (
+    PLACEHOLDER_HTML,
+    answer_message,
+    answer_to_dict,
+    error_message,
+    question_message,
+    render_sources,
+)
+
+__all__ = ["HistoryFormatError", "Reply", "api_answer", "parse_history", "respond"]
+
+Message = dict[str, object]
+
+
+class HistoryFormatError(NewsqaError):
+    """The API's history_json is not a JSON list of chat messages or (question, answer) pairs."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    chat: list[Message]  # displayed messages, escaped HTML
+    conversation: list[Message]  # plain messages of the answered turns, for follow-ups
+    sources_html: str
+
+
+def respond(settings: Settings, question: str, chat: list[Message], conversation: list[Message]) -> Reply:
+    """Answer `question` in the context of `conversation`; append the exchange to both lists."""
+    shown = [{"role": "user", "content": question_message(question.strip())}] if question.strip() else []
+    try:
+        question = check_question(question)  # before loading anything: an empty question is instant
+        answer = answer_with(get_retriever(settings), question, normalize_history(conversation))
+    except NewsqaError as error:
+        reply = {"role": "assistant", "content": error_message(error)}
+        return Reply([*chat, *shown, reply], list(conversation), PLACEHOLDER_HTML)
+    turn = [{"role": "user", "content": question}, {"role": "assistant", "content": answer.text}]
+    reply = {"role": "assistant", "content": answer_message(answer)}
+    return Reply([*chat, *shown, reply], [*conversation, *turn], render_sources(answer))
+
+
+def parse_history(history_json: str) -> list[Turn]:
+    """The API's history: a JSON list of {"role", "content"} messages or [question, answer] pairs."""
+    try:
+        items = json.loads(history_json or "[]")
+    except json.JSONDecodeError as error:
+        raise HistoryFormatError(f'history_json is not valid JSON ({error}); pass e.g. "[]"') from None
+    if not isinstance(items, list):
+        raise HistoryFormatError(
+            'history_json must be a JSON list of {"role": ..., "content": ...} messages '
+            "or [question, answer] pairs"
+        )
+    return normalize_history(items)
+
+
+def api_answer(settings: Settings, question: str, history_json: str = "[]") -> dict:
+    """The answer to `question` as a JSON-serialisable dict (see ui.render.answer_to_dict)."""
+    history = parse_history(history_json)
+    return answer_to_dict(answer_with(get_retriever(settings), check_question(question), history))

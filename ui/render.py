@@ -1,0 +1,157 @@
+"""Answer -> what the UI shows: source cards and chat messages as HTML, the API's JSON dict.
+
+Pure functions, no Gradio and no model, so tests can call them on hand-made answers. Every piece
+of corpus or user text passes through `html.escape` on its way out: a newspaper line
+`<script>…</script>` is shown as those characters and never runs. (The chat renders its messages
+as sanitised HTML with Markdown off, so escaped text shows literally and copies without
+Markdown backslashes.)
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+
+from embeddings.errors import (
+    IndexMismatchError,
+    IndexMissingError,
+    ModelError,
+    NewsqaError,
+    QuestionError,
+)
+from qa.answer import Answer, Citation
+from qa.retrieve import MAX_QUESTION_CHARS, PassageHit
+
+__all__ = [
+    "PLACEHOLDER_HTML",
+    "answer_message",
+    "answer_to_dict",
+    "error_message",
+    "highlight",
+    "question_message",
+    "render_sources",
+    "source_card",
+]
+
+PLACEHOLDER_HTML = (
+    '<div class="nqa-sources nqa-empty">提问后，这里会列出回答引用的原文段落，被引用的句子以高亮标出。</div>'
+)
+NO_ANSWER = "没有找到答案"
+UNKNOWN_DATE = "日期未知"
+_ERROR_HINTS: dict[type[NewsqaError], str] = {
+    QuestionError: f"请输入一个问题（不能为空，最多 {MAX_QUESTION_CHARS} 字），例如：前黄浜全长多少公里？",
+    IndexMissingError: "还没有索引：请先运行 newsqa build 建立索引。",
+    IndexMismatchError: "索引与当前模型不匹配：请用 newsqa build 重新建立索引。",
+    ModelError: "嵌入模型无法加载。",
+}
+
+
+def _passage_spans(hit: PassageHit, spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Article spans -> sorted, merged spans of `hit.text`, clipped to the passage."""
+    clipped = sorted(
+        (max(start, hit.start) - hit.start, min(end, hit.end) - hit.start)
+        for start, end in spans
+        if start < hit.end and end > hit.start
+    )
+    merged: list[tuple[int, int]] = []
+    for start, end in clipped:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        elif start < end:
+            merged.append((start, end))
+    return merged
+
+
+def highlight(hit: PassageHit, spans: Iterable[tuple[int, int]] = ()) -> str:
+    """The passage text, escaped, with the cited article spans wrapped in <mark>."""
+    parts, at = [], 0
+    for start, end in _passage_spans(hit, spans):
+        parts.append(html.escape(hit.text[at:start]))
+        parts.append(f"<mark>{html.escape(hit.text[start:end])}</mark>")
+        at = end
+    parts.append(html.escape(hit.text[at:]))
+    return "".join(parts)
+
+
+def source_card(hit: PassageHit, number: int | None = None, spans: Sequence[tuple[int, int]] = ()) -> str:
+    """One passage as a card: [number], title, subtitle, reporter, date, source + span, text."""
+    marker = f'<span class="nqa-number">[{number}]</span> ' if number is not None else ""
+    subtitle = f'<div class="nqa-subtitle">{html.escape(hit.subtitle)}</div>' if hit.subtitle else ""
+    meta = [f"记者 {html.escape(hit.reporter)}"] if hit.reporter else []
+    meta.append(html.escape(hit.date) if hit.date else UNKNOWN_DATE)
+    meta.append(f'<span class="nqa-source">{html.escape(hit.source)} · 字符 {hit.start}–{hit.end}</span>')
+    number_attr = f' data-number="{number}"' if number is not None else ""
+    return (
+        f'<article class="nqa-card"{number_attr}>'
+        f'<div class="nqa-title">{marker}{html.escape(hit.title)}</div>{subtitle}'
+        f'<div class="nqa-meta">{" · ".join(meta)}</div>'
+        f'<p class="nqa-text">{highlight(hit, spans)}</p></article>'
+    )
+
+
+def _timing(answer: Answer) -> str:
+    return f'<div class="nqa-timing">用时 {answer.seconds:.2f} 秒</div>'
+
+
+def render_sources(answer: Answer) -> str:
+    """The right-hand panel: cited passages, or a notice and the closest passages (可能相关)."""
+    if answer.abstained:
+        related = "".join(source_card(hit) for hit in answer.related)
+        body = (
+            f'<div class="nqa-notice"><strong>{NO_ANSWER}</strong>：{html.escape(answer.text)}'
+            "下面是检索到的最接近的段落，仅供参考。</div>"
+            + (f'<h4 class="nqa-related">可能相关</h4>{related}' if related else "")
+        )
+    else:
+        body = "".join(source_card(c.hit, c.number, c.spans) for c in answer.citations)
+    return f'<div class="nqa-sources">{_timing(answer)}{body}</div>'
+
+
+def question_message(question: str) -> str:
+    """The user's question as a chat message."""
+    return html.escape(question)
+
+
+def answer_message(answer: Answer) -> str:
+    """The chat reply: the answer with its [n] markers, or the no-answer notice."""
+    if answer.abstained:
+        return f"<strong>{NO_ANSWER}。</strong>{html.escape(answer.text)}右侧列出了可能相关的段落。"
+    return html.escape(answer.text)
+
+
+def error_message(error: NewsqaError) -> str:
+    """A user-fixable error as a friendly chat line (Chinese hint, then the library's own words)."""
+    hint = next((text for kind, text in _ERROR_HINTS.items() if isinstance(error, kind)), "出错了。")
+    return f"⚠️ {html.escape(hint)}（{html.escape(str(error))}）"
+
+
+def _hit_dict(hit: PassageHit) -> dict:
+    fields = asdict(hit)
+    fields.pop("score")
+    return fields
+
+
+def _citation_dict(citation: Citation) -> dict:
+    return {
+        "number": citation.number,
+        **_hit_dict(citation.hit),
+        "spans": [list(span) for span in citation.spans],
+        "quotes": [
+            citation.hit.text[s - citation.hit.start : e - citation.hit.start] for s, e in citation.spans
+        ],
+    }
+
+
+def answer_to_dict(answer: Answer) -> dict:
+    """The API's JSON: answer text with markers, short answer, citations with spans, timing."""
+    return {
+        "question": answer.question,
+        "search_query": answer.search_query,
+        "text": answer.text,
+        "short_answer": answer.short_answer,
+        "abstained": answer.abstained,
+        "citations": [_citation_dict(c) for c in answer.citations],
+        "related": [_hit_dict(hit) for hit in answer.related],
+        "seconds": round(answer.seconds, 3),
+    }

@@ -1,0 +1,80 @@
+"""Serve the chat UI locally: index ready, model warm, queue sized for a 2-core CPU, nothing online.
+
+`serve(settings)` builds the default index when it is missing (progress through `progress`),
+loads the model and index once and runs one query so the first user's question is fast, then
+launches Gradio on 127.0.0.1 with no share link, no analytics, no MCP server, no monitoring page
+and no run history; the theme uses system fonts, so the page fetches nothing from the internet.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable
+
+from embeddings.settings import Settings
+
+__all__ = ["CONCURRENCY", "WARMUP_QUESTION", "host_warning", "launch_options", "prepare", "serve"]
+
+log = logging.getLogger(__name__)
+
+CONCURRENCY = 2  # questions answered at once: the model runs on 2 CPU cores
+QUEUE_SIZE = 64  # questions waiting beyond that; more get "queue full"
+WARMUP_QUESTION = "前黄浜全长多少公里？"
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def prepare(settings: Settings, progress: Callable[[int, int], None] | None = None) -> None:
+    """Build the default index if it is missing, load model and index, answer one warm-up question."""
+    from embeddings.build import ensure_default_index
+    from qa.answer import answer_with
+    from qa.retrieve import get_retriever
+
+    ensure_default_index(settings, progress=progress)
+    answer_with(get_retriever(settings), WARMUP_QUESTION)
+
+
+def host_warning(host: str) -> str | None:
+    """What to tell the user when `host` (0.0.0.0, a LAN address…) opens the UI to the network."""
+    if host in LOCAL_HOSTS:
+        return None
+    return f"serving on {host}: anyone on your network can use this UI; use --host 127.0.0.1 to keep it local"
+
+
+def launch_options(host: str, port: int) -> dict:
+    """Keyword arguments for `Blocks.launch`: local, private, offline."""
+    return {
+        "server_name": host,
+        "server_port": port,
+        "share": False,
+        "inbrowser": False,
+        "ssr_mode": False,  # no Node server
+        "mcp_server": False,
+        "pwa": False,
+        "enable_monitoring": False,
+        "run_history": False,  # questions are not stored in the browser
+        "footer_links": ["api"],
+        "show_error": False,  # unexpected errors stay in the server log; NewsqaErrors reach users anyway
+    }
+
+
+def serve(
+    settings: Settings,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    progress: Callable[[int, int], None] | None = None,
+) -> None:
+    """Prepare the index and model, then serve the chat UI at http://host:port until interrupted."""
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported
+    warning = host_warning(host)
+    if warning:
+        log.warning(warning)
+    print(f"loading the model and index ({settings.resolved_index_dir}) …", file=sys.stderr, flush=True)
+    prepare(settings, progress)
+
+    from ui.app import CSS, build_app, theme
+
+    demo = build_app(settings)
+    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
+    demo.launch(theme=theme(), css=CSS, **launch_options(host, port))

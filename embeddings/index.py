@@ -43,7 +43,8 @@ __all__ = ["SCHEMA_VERSION", "IndexManifest", "SearchIndex", "build_index", "loa
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: keywords.json (names kept whole by jieba)
+INDEX_FILES = ("manifest.json", "vectors.faiss", "bm25", "keywords.json", "chunks.jsonl", "articles.jsonl")
 ENCODE_BATCH = 64  # chunks per encode call; sorted by length so a batch pads little
 
 
@@ -241,6 +242,9 @@ def load_index(index_dir: Path, model_id: str) -> SearchIndex:
             f"index at {index_dir} was built with model {manifest.model_id!r}, not {model_id!r}: {rebuild}, "
             f"or ask with --model {manifest.model_id}"
         )
+    missing = [name for name in INDEX_FILES if not (folder / name).exists()]
+    if missing:
+        raise IndexMismatchError(f"index at {index_dir} lacks {', '.join(missing)}: {rebuild}")
     articles = {row["id"]: _article_from_row(row) for row in _read_jsonl(folder / "articles.jsonl")}
     return SearchIndex(
         manifest=manifest,

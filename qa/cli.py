@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from embeddings.errors import NewsqaError
+from embeddings.settings import LLMSettings
 
 app = typer.Typer(
     add_completion=False,
@@ -166,11 +168,26 @@ def serve(
     index: IndexOpt = None,
     model: ModelOpt = None,
     home: HomeOpt = None,
+    llm_url: Annotated[
+        str | None, typer.Option("--llm-url", help="OpenAI-compatible base URL [env NEWSQA_LLM_BASE_URL]")
+    ] = None,
+    llm_model: Annotated[
+        str | None, typer.Option("--llm-model", help="chat model [env NEWSQA_LLM_MODEL]")
+    ] = None,
 ) -> None:
-    """Serve the chat UI (Gradio) at http://HOST:PORT, building the default index first if missing."""
+    """Serve the chat UI (Gradio) at http://HOST:PORT, building the default index first if missing.
+
+    Answers are extractive unless an LLM endpoint is configured; the key is read from the
+    NEWSQA_LLM_API_KEY environment variable only, never from the command line.
+    """
     from ui.server import serve as serve_ui
 
     settings = _settings(home, model, index)
+    if llm_url:
+        key = os.environ.get("NEWSQA_LLM_API_KEY", "")
+        settings = replace(
+            settings, llm=LLMSettings(base_url=llm_url, model=llm_model or "default", api_key=key)
+        )
     update, close = _progress_bar()
 
     def progress(done: int, total: int) -> None:
@@ -193,8 +210,6 @@ def main() -> None:
     handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
     logging.basicConfig(level=logging.WARNING, handlers=[handler])
     # The CLI shows its own progress; the libraries' load bars would only add noise.
-    import os
-
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     app()

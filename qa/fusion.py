@@ -14,7 +14,8 @@ def reciprocal_rank_fusion(
 
     Ties keep the order in which documents were first seen, so the result is deterministic.
     """
-    weights = weights or [1.0] * len(rankings)
+    if weights is None:
+        weights = [1.0] * len(rankings)
     if len(weights) != len(rankings):
         raise ValueError(f"got {len(weights)} weights for {len(rankings)} rankings; give one per ranking")
     scores: dict[int, float] = {}

@@ -27,6 +27,15 @@ class Turn:
     answer: str = ""
 
 
+def _text_of(content: object) -> str:
+    """Message content as text: a string, or Gradio 6's list of {"type": "text", "text": …} parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(part.get("text", "") for part in content if isinstance(part, dict))
+    return ""
+
+
 def normalize_history(history: Sequence | None) -> list[Turn]:
     """(question, answer) pairs, Turns, or chat messages with role/content -> Turns."""
     turns: list[Turn] = []
@@ -34,9 +43,7 @@ def normalize_history(history: Sequence | None) -> list[Turn]:
         if isinstance(item, Turn):
             turns.append(item)
         elif isinstance(item, dict):
-            content = item.get("content") or ""
-            if not isinstance(content, str):
-                continue
+            content = _text_of(item.get("content"))
             if item.get("role") == "user":
                 turns.append(Turn(content))
             elif item.get("role") == "assistant" and turns:

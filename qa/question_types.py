@@ -34,7 +34,9 @@ _PATTERNS = [
         re.compile(r"哪里|哪儿|在哪|什么地方|哪个地方|哪[个座家所]?[镇村区县市街道馆院校河浜]"),
     ),
 ]
-_TWO_CHARACTER_UNITS = frozenset("公里 千米 平方米 公顷 万元 亿元 万人 人次 个月 小时 分钟".split())
+_TWO_CHARACTER_UNITS = frozenset(
+    ["公里", "千米", "平方米", "公顷", "万元", "亿元", "万人", "人次", "个月", "小时", "分钟"]
+)
 _UNIT_SYNONYMS = {"年": ("年", "载"), "公里": ("公里", "千米")}
 # Words that only frame the question; no answer sentence needs to contain them.
 FRAME_WORDS = frozenset(

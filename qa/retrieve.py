@@ -100,14 +100,20 @@ class Retriever:
             if len(taken) == k:
                 break
             chunk = self.index.chunks[chunk_id]
-            for hit in taken:
-                if hit[0] == chunk.article_id and chunk.start < hit[2] and chunk.end > hit[1]:
-                    start, end = min(hit[1], chunk.start), max(hit[2], chunk.end)
-                    if end - start <= self.settings.max_passage_chars:
-                        hit[1], hit[2] = start, end
-                    break
-            else:
+            overlapping = [
+                hit
+                for hit in taken
+                if hit[0] == chunk.article_id and chunk.start < hit[2] and chunk.end > hit[1]
+            ]
+            if not overlapping:
                 taken.append([chunk.article_id, chunk.start, chunk.end, score])
+                continue
+            # Merge the chunk and every passage it touches into the best-ranked of them, if it fits.
+            start = min(chunk.start, *(hit[1] for hit in overlapping))
+            end = max(chunk.end, *(hit[2] for hit in overlapping))
+            if end - start <= self.settings.max_passage_chars:
+                overlapping[0][1], overlapping[0][2] = start, end
+                taken = [hit for hit in taken if all(hit is not other for other in overlapping[1:])]
         return [self._hit(article_id, start, end, score) for article_id, start, end, score in taken]
 
     def _hit(self, article_id: str, start: int, end: int, score: float) -> PassageHit:

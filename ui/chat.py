@@ -46,7 +46,9 @@ def respond(settings: Settings, question: str, chat: list[Message], conversation
     shown = [{"role": "user", "content": question_message(question.strip())}] if question.strip() else []
     try:
         question = check_question(question)  # before loading anything: an empty question is instant
-        answer = answer_with(get_retriever(settings), question, normalize_history(conversation))
+        answer = answer_with(
+            get_retriever(settings), question, normalize_history(conversation), llm=settings.llm
+        )
     except NewsqaError as error:
         reply = {"role": "assistant", "content": error_message(error)}
         return Reply([*chat, *shown, reply], list(conversation), PLACEHOLDER_HTML)
@@ -72,4 +74,6 @@ def parse_history(history_json: str) -> list[Turn]:
 def api_answer(settings: Settings, question: str, history_json: str = "[]") -> dict:
     """The answer to `question` as a JSON-serialisable dict (see ui.render.answer_to_dict)."""
     history = parse_history(history_json)
-    return answer_to_dict(answer_with(get_retriever(settings), check_question(question), history))
+    return answer_to_dict(
+        answer_with(get_retriever(settings), check_question(question), history, llm=settings.llm)
+    )

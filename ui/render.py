@@ -117,7 +117,8 @@ def answer_message(answer: Answer) -> str:
     """The chat reply: the answer with its [n] markers, or the no-answer notice."""
     if answer.abstained:
         return f"<strong>{NO_ANSWER}。</strong>{html.escape(answer.text)}右侧列出了可能相关的段落。"
-    return html.escape(answer.text)
+    note = "<br><small>（由语言模型根据引用段落生成，每句已核对出处）</small>" if answer.generated else ""
+    return html.escape(answer.text) + note
 
 
 def error_message(error: NewsqaError) -> str:
@@ -151,6 +152,7 @@ def answer_to_dict(answer: Answer) -> dict:
         "text": answer.text,
         "short_answer": answer.short_answer,
         "abstained": answer.abstained,
+        "generated": answer.generated,
         "citations": [_citation_dict(c) for c in answer.citations],
         "related": [_hit_dict(hit) for hit in answer.related],
         "seconds": round(answer.seconds, 3),

@@ -248,11 +248,6 @@ def test_sentence_longer_than_size_is_cut_and_neighbours_stay_whole() -> None:
     assert all(len(c.text) <= 20 for c in chunks)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="source bug: split_long's hard cuts are not whitespace-trimmed, so a run of spaces inside "
-    "an over-long clause becomes a whitespace-only chunk (see test report)",
-)
 def test_no_chunk_is_blank_or_padded_with_whitespace() -> None:
     text = "甲" + " " * 45 + "乙"  # one clause of 47 chars with a wide gap (e.g. an OCR'd table row)
     chunks = chunk_article(_article(text), ChunkingSettings(size=20, overlap=0))

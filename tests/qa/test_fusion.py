@@ -54,12 +54,7 @@ def test_empty_inputs() -> None:
     [
         [1.0],
         [1.0, 1.0, 1.0],
-        pytest.param(
-            [],
-            marks=pytest.mark.xfail(
-                strict=True, reason="source bug: `weights or [...]` turns an empty list into unit weights"
-            ),
-        ),
+        [],
     ],
 )
 def test_weight_count_must_match(weights: list[float]) -> None:

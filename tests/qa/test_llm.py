@@ -94,7 +94,9 @@ def test_generated_answer_keeps_repoints_and_drops(sample_index, sample_settings
 
 
 @pytest.mark.parametrize("behaviour", ["slow", "error"])
-def test_failing_endpoint_falls_back_to_extractive(sample_index, sample_settings, chat_server, behaviour) -> None:
+def test_failing_endpoint_falls_back_to_extractive(
+    sample_index, sample_settings, chat_server, behaviour
+) -> None:
     retriever = get_retriever(sample_settings)
     result = answer_with(retriever, QUESTION, llm=chat_server(behaviour))
     assert not result.generated

@@ -135,15 +135,7 @@ def test_every_mode_finds_the_river(retriever: Retriever, mode: str) -> None:
     assert any("2.3公里" in hit.text for hit in hits)
 
 
-OVERLAP_BUG = (
-    "source bug (Retriever.to_hits): a chunk that overlaps one passage widens it into another "
-    "passage of the same article; on the sample, '区人大常委会工作综述是哪位记者写的？' k=5 "
-    "gave (0, 281) and (266, 408)"
-)
-
-
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason=OVERLAP_BUG)  # not strict: which queries hit it depends on the data
 def test_passages_of_one_article_never_overlap(retriever: Retriever, eval_hits) -> None:
     overlaps = {qid: found for qid, hits in eval_hits.items() if (found := _overlapping(hits))}
     for question in ("人大常委会", "政治"):
@@ -255,7 +247,6 @@ def test_k_limits_the_number_of_passages() -> None:
     assert len(retriever.to_hits([(i, 1.0 - i / 10) for i in range(4)], k=2)) == 2
 
 
-@pytest.mark.xfail(strict=True, reason=OVERLAP_BUG)
 def test_a_bridging_chunk_never_makes_passages_overlap() -> None:
     # Consecutive chunks A, B, C overlapping their neighbours; A and C rank first, then B.
     hits = _tiny_retriever([(0, 100), (150, 250), (90, 160)]).to_hits([(0, 0.3), (1, 0.2), (2, 0.1)], k=5)

@@ -1,16 +1,21 @@
 """Questions to cited passages and answers.
 
-`from qa import retrieve` is the Python entry point; see `qa.retrieve.retrieve`.
+Python entry points: `from qa import retrieve, answer` (see `qa.retrieve.retrieve` and
+`qa.answer.answer`). Errors a caller can fix are `NewsqaError` subclasses.
 """
 
 from embeddings.errors import IndexMismatchError, IndexMissingError, NewsqaError, QuestionError
+from qa.answer import Answer, Citation, answer
 from qa.retrieve import PassageHit, retrieve
 
 __all__ = [
+    "Answer",
+    "Citation",
     "IndexMismatchError",
     "IndexMissingError",
     "NewsqaError",
     "PassageHit",
     "QuestionError",
+    "answer",
     "retrieve",
 ]

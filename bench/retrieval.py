@@ -38,7 +38,9 @@ from qa.retrieve import RetrievalSettings, Retriever  # noqa: E402
 
 MODES = ("keyword", "dense", "hybrid")
 WHOLE = ChunkingSettings(size=4000, overlap=0)  # naive: one chunk per paragraph
-NAIVE_FUSION = RetrievalSettings(rrf_k=60.0, dense_weight=1.0, keyword_weight=1.0, max_passage_chars=4000)
+NAIVE_FUSION = RetrievalSettings(
+    rrf_k=60.0, dense_weight=1.0, keyword_weight=1.0, paragraph_chars=0, max_passage_chars=4000
+)
 
 
 @dataclass(frozen=True)
@@ -134,12 +136,18 @@ def run_corpus(corpus: Corpus, encoder: CachingEncoder, settings: Settings, work
 
 
 def tune_fusion(retriever: Retriever, questions: list[Question]) -> list[dict]:
+    """Hybrid scores over RRF k and the paragraph widening of passages (no re-embedding needed)."""
     grid = []
-    for rrf_k in (5.0, 10.0, 20.0, 60.0):
-        for dense_weight in (0.7, 1.0, 1.3, 1.6):
-            fusion = replace(retriever.settings, rrf_k=rrf_k, dense_weight=dense_weight)
+    for rrf_k in (5.0, 20.0, 60.0):
+        for paragraph_chars in (0, 400, 800, 1200):
+            fusion = replace(
+                retriever.settings,
+                rrf_k=rrf_k,
+                paragraph_chars=paragraph_chars,
+                max_passage_chars=max(paragraph_chars, 400) + 200,
+            )
             scores = evaluate(replace(retriever, settings=fusion), questions, "hybrid")
-            grid.append({"rrf_k": rrf_k, "dense_weight": dense_weight, **scores})
+            grid.append({"rrf_k": rrf_k, "paragraph_chars": paragraph_chars, **scores})
             print("  tune", grid[-1], flush=True)
     return grid
 

@@ -34,7 +34,8 @@ class RetrievalSettings:
     rrf_k: float = 60.0
     dense_weight: float = 1.0
     keyword_weight: float = 1.0
-    max_passage_chars: int = 400  # merged overlapping chunks grow up to this
+    paragraph_chars: int = 800  # a chunk is shown as its whole paragraph up to this length
+    max_passage_chars: int = 1000  # merged overlapping passages grow up to this
 
 
 @dataclass(frozen=True)
@@ -100,21 +101,32 @@ class Retriever:
             if len(taken) == k:
                 break
             chunk = self.index.chunks[chunk_id]
+            c_start, c_end = self.passage_span(chunk.article_id, chunk.start, chunk.end)
             overlapping = [
-                hit
-                for hit in taken
-                if hit[0] == chunk.article_id and chunk.start < hit[2] and chunk.end > hit[1]
+                hit for hit in taken if hit[0] == chunk.article_id and c_start < hit[2] and c_end > hit[1]
             ]
             if not overlapping:
-                taken.append([chunk.article_id, chunk.start, chunk.end, score])
+                taken.append([chunk.article_id, c_start, c_end, score])
                 continue
             # Merge the chunk and every passage it touches into the best-ranked of them, if it fits.
-            start = min(chunk.start, *(hit[1] for hit in overlapping))
-            end = max(chunk.end, *(hit[2] for hit in overlapping))
+            start = min(c_start, *(hit[1] for hit in overlapping))
+            end = max(c_end, *(hit[2] for hit in overlapping))
             if end - start <= self.settings.max_passage_chars:
                 overlapping[0][1], overlapping[0][2] = start, end
                 taken = [hit for hit in taken if all(hit is not other for other in overlapping[1:])]
         return [self._hit(article_id, start, end, score) for article_id, start, end, score in taken]
+
+    def passage_span(self, article_id: str, start: int, end: int) -> tuple[int, int]:
+        """A chunk's span widened to whole paragraphs when they fit `paragraph_chars`.
+
+        A reader checks a claim more easily in its paragraph than in a window cut at arbitrary
+        sentences, and the answer often sits a sentence beyond the best-matching chunk.
+        """
+        text = self.index.articles[article_id].text
+        p_start = text.rfind("\n", 0, start) + 1
+        p_end = text.find("\n", end)
+        p_end = len(text) if p_end == -1 else p_end
+        return (p_start, p_end) if p_end - p_start <= self.settings.paragraph_chars else (start, end)
 
     def _hit(self, article_id: str, start: int, end: int, score: float) -> PassageHit:
         article = self.index.articles[article_id]

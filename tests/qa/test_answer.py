@@ -1,0 +1,98 @@
+"""Cited extractive answers on the sample, with the real model and index."""
+
+from __future__ import annotations
+
+import pytest
+
+from embeddings.errors import QuestionError
+from qa import answer
+from qa.answer import ABSTAIN_TEXT, answer_with
+from qa.history import Turn
+from qa.retrieve import get_retriever
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def retriever(sample_index, sample_settings):
+    return get_retriever(sample_settings)
+
+
+@pytest.mark.parametrize(
+    ("question", "short"),
+    [
+        ("前黄浜全长多少公里？", "2.3公里"),
+        ("建东村现有多少条小微水体？", "38条"),
+        ("武进区区长是谁？", "恽淇丞"),
+        ("汉滨区区长是谁？", "吴大林"),
+        ("南夏墅街道与哪个镇签订了结对帮扶协议？", "吉河镇"),
+        ("区人大常委会工作综述是哪位记者写的？", "史莲寅"),
+    ],
+)
+def test_short_answer_leads_and_is_cited(retriever, question: str, short: str) -> None:
+    result = answer_with(retriever, question)
+    assert not result.abstained
+    assert result.short_answer == short
+    assert result.text.startswith(f"{short}[1]")
+    assert result.citations[0].number == 1
+
+
+def test_every_cited_sentence_is_verbatim_in_its_passage(retriever, eval_questions) -> None:
+    for row in eval_questions:
+        result = answer_with(retriever, row["question"])
+        for citation in result.citations:
+            article = retriever.index.articles[citation.hit.article_id]
+            assert citation.hit.text == article.text[citation.hit.start : citation.hit.end]
+            for start, end in citation.spans:
+                quoted = article.text[start:end]
+                assert citation.hit.start <= start < end <= citation.hit.end
+                assert f"{quoted}[{citation.number}]" in result.text
+
+
+def test_eval_questions_meet_the_bar(retriever, eval_questions) -> None:
+    answerable = [r for r in eval_questions if r["answers"]]
+    correct = 0
+    for row in eval_questions:
+        result = answer_with(retriever, row["question"])
+        if not row["answers"]:
+            assert result.abstained, row["question"]
+            assert result.text == ABSTAIN_TEXT and result.related
+        else:
+            correct += not result.abstained and any(a in result.text for a in row["answers"])
+    assert correct >= 0.9 * len(answerable), f"{correct}/{len(answerable)}"
+
+
+def test_unanswerable_question_abstains_with_related_passages(retriever) -> None:
+    result = answer_with(retriever, "武进的GDP是多少？")
+    assert result.abstained and not result.citations
+    assert 1 <= len(result.related) <= 3
+
+
+def test_follow_up_about_a_person(retriever) -> None:
+    first = answer_with(retriever, "乔俊杰担任什么职务？")
+    assert "区委书记" in (first.short_answer or "")
+    second = answer_with(retriever, "他还参加了哪些活动？", [Turn("乔俊杰担任什么职务？", first.text)])
+    assert "乔俊杰" in second.search_query
+    assert not second.abstained and "乔俊杰" in second.text
+
+
+def test_follow_up_switches_place(retriever) -> None:
+    first = answer_with(retriever, "武进区区长是谁？")
+    second = answer_with(retriever, "那汉滨区的区长是谁？", [Turn("武进区区长是谁？", first.text)])
+    assert first.short_answer == "恽淇丞"
+    assert second.short_answer == "吴大林"
+
+
+def test_history_as_chat_messages(sample_index, sample_settings) -> None:
+    history = [
+        {"role": "user", "content": "乔俊杰担任什么职务？"},
+        {"role": "assistant", "content": [{"type": "text", "text": "市委常委、区委书记[1]"}]},
+    ]
+    result = answer("他去了哪个镇？", history=history, settings=sample_settings)
+    assert result.short_answer == "前黄镇"
+
+
+@pytest.mark.parametrize("question", ["", "   ", "问" * 600])
+def test_bad_questions_raise_a_clear_error(retriever, question: str) -> None:
+    with pytest.raises(QuestionError):
+        answer_with(retriever, question)

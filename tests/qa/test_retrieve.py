@@ -228,7 +228,9 @@ def _tiny_retriever(spans: list[tuple[int, int]], max_passage_chars: int = 400) 
         tokenizer=None,
     )
     return Retriever(
-        index=index, encoder=None, settings=RetrievalSettings(max_passage_chars=max_passage_chars)
+        index=index,
+        encoder=None,
+        settings=RetrievalSettings(paragraph_chars=0, max_passage_chars=max_passage_chars),
     )
 
 
@@ -251,3 +253,23 @@ def test_a_bridging_chunk_never_makes_passages_overlap() -> None:
     # Consecutive chunks A, B, C overlapping their neighbours; A and C rank first, then B.
     hits = _tiny_retriever([(0, 100), (150, 250), (90, 160)]).to_hits([(0, 0.3), (1, 0.2), (2, 0.1)], k=5)
     assert _overlapping(hits) == [], [(h.start, h.end) for h in hits]
+
+
+def _paragraph_retriever(paragraph_chars: int) -> Retriever:
+    text = "甲" * 100 + "\n" + "乙" * 300 + "\n" + "丙" * 900
+    article = Article(title="标题", text=text, source="t.txt")
+    spans = [(150, 250), (500, 600)]  # inside the 300-char paragraph, inside the 900-char one
+    chunks = [Chunk(article.id, article.title, s, e, text[s:e]) for s, e in spans]
+    index = SearchIndex(None, chunks, {article.id: article}, None, None, None)
+    return Retriever(index, None, RetrievalSettings(paragraph_chars=paragraph_chars, max_passage_chars=1000))
+
+
+def test_hit_is_widened_to_its_paragraph_when_it_fits() -> None:
+    hits = _paragraph_retriever(800).to_hits([(0, 0.5), (1, 0.4)], k=5)
+    assert [(h.start, h.end) for h in hits] == [(101, 401), (500, 600)]
+    assert hits[0].text == "乙" * 300
+
+
+def test_paragraph_widening_can_be_turned_off() -> None:
+    hits = _paragraph_retriever(0).to_hits([(0, 0.5)], k=5)
+    assert [(h.start, h.end) for h in hits] == [(150, 250)]

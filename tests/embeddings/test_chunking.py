@@ -167,8 +167,8 @@ def test_split_long_cuts_at_clauses_else_hard_at_size(text: str, size: int) -> N
             assert piece_end - piece_start <= size
             at_clause = text[piece_end - 1] in CLAUSE_MARKS
             # A piece ends at a clause mark or the sentence end; a hard cut only makes a full-size piece,
-            # less any whitespace trimmed off its end.
-            trimmed = piece_end < len(text) and text[piece_end].isspace()
+            # less any whitespace trimmed off its ends.
+            trimmed = (piece_end < len(text) and text[piece_end].isspace()) or text[piece_start - 1].isspace()
             assert piece_end == end or at_clause or piece_end - piece_start == size or trimmed
         for (_, previous_end), (following_start, _) in pairwise(pieces):
             assert previous_end <= following_start

@@ -8,6 +8,7 @@ Layout of an index directory::
         vectors.faiss        FAISS inner-product index over L2-normalised vectors
         bm25/                bm25s index over jieba search-mode tokens (numpy + JSON)
         keywords.json        words added to jieba's dictionary (people's names)
+        people.jsonl         one PersonRecord per mention of an official or reporter
         chunks.jsonl         one Chunk per line, in vector order
         articles.jsonl       one Article per line
 
@@ -36,15 +37,23 @@ from embeddings.chunking import Chunk, chunk_article
 from embeddings.encoder import Encoder
 from embeddings.errors import IndexMismatchError, IndexMissingError
 from embeddings.keywords import KeywordTokenizer
-from embeddings.people import names_in_articles
+from embeddings.people import PersonRecord, people_in_articles
 from embeddings.settings import ChunkingSettings
 
 __all__ = ["SCHEMA_VERSION", "IndexManifest", "SearchIndex", "build_index", "load_index"]
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2  # 2: keywords.json (names kept whole by jieba)
-INDEX_FILES = ("manifest.json", "vectors.faiss", "bm25", "keywords.json", "chunks.jsonl", "articles.jsonl")
+SCHEMA_VERSION = 3  # 2: keywords.json (names kept whole by jieba); 3: people.jsonl
+INDEX_FILES = (
+    "manifest.json",
+    "vectors.faiss",
+    "bm25",
+    "keywords.json",
+    "chunks.jsonl",
+    "articles.jsonl",
+    "people.jsonl",
+)
 ENCODE_BATCH = 64  # chunks per encode call; sorted by length so a batch pads little
 
 
@@ -117,8 +126,10 @@ def _write_generation(
     vector_index = faiss.IndexFlatIP(manifest.dimension)
     vector_index.add(vectors)
     faiss.write_index(vector_index, str(folder / "vectors.faiss"))
+    people = people_in_articles(articles)
+    _write_jsonl(folder / "people.jsonl", people)
     # People's names go into jieba's dictionary, so 乔俊杰 stays one token in chunks and questions.
-    tokenizer = KeywordTokenizer(extra_words=names_in_articles(articles))
+    tokenizer = KeywordTokenizer(extra_words=sorted({p.name for p in people}))
     (folder / "keywords.json").write_text(
         json.dumps({"extra_words": list(tokenizer.extra_words)}, ensure_ascii=False)
     )
@@ -188,6 +199,7 @@ class SearchIndex:
     vectors: object  # faiss.Index
     keywords: object  # bm25s.BM25
     tokenizer: KeywordTokenizer
+    people: list[PersonRecord] = field(default_factory=list)  # every person mention, with its sentence
 
     def dense_search(self, query_vector: np.ndarray, n: int) -> list[tuple[int, float]]:
         n = min(n, len(self.chunks))
@@ -253,6 +265,7 @@ def load_index(index_dir: Path, model_id: str) -> SearchIndex:
         vectors=faiss.read_index(str(folder / "vectors.faiss")),
         keywords=bm25s.BM25.load(str(folder / "bm25"), mmap=False),
         tokenizer=KeywordTokenizer(**json.loads((folder / "keywords.json").read_text(encoding="utf-8"))),
+        people=[PersonRecord(**row) for row in _read_jsonl(folder / "people.jsonl")],
     )
 
 

@@ -9,9 +9,21 @@ found by the way the paper writes them instead: a title run right before the nam
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["SURNAMES", "TITLE_WORDS", "PersonMention", "find_people", "names_in_articles"]
+from embeddings.articles import Article
+from embeddings.chunking import split_sentences
+
+__all__ = [
+    "SURNAMES",
+    "TITLE_WORDS",
+    "PersonMention",
+    "PersonRecord",
+    "find_people",
+    "names_in_articles",
+    "people_in_articles",
+]
 
 # Longest first, so 副区长 wins over 区长 and 区委书记 over 书记.
 TITLE_WORDS = sorted(
@@ -48,6 +60,8 @@ SURNAMES = frozenset(
 )
 _LEADERS = re.compile(rf"区领导(?P<names>{_HAN}{{2,3}}(?:、{_HAN}{{2,3}})*)")
 _BYLINE = re.compile(rf"(?:记者|通讯员)\s*(?P<names>{_HAN}{{2,3}}(?:\s+{_HAN}{{2,3}})*)")
+# Verbs that can open a title run (承办市委书记陈金虎领办的…) but are not part of the title.
+_LEADING_VERB = re.compile(r"^(?:承办|会见了?|陪同|邀请|看望|听取|慰问|主持|出席|会同|联合)")
 _NOT_NAMES = {"同志", "代表", "领导", "一行", "班子", "成员", "指出", "强调", "表示", "关于", "党建"}
 
 
@@ -91,7 +105,11 @@ def find_people(text: str) -> list[PersonMention]:
     """Every titled official, listed 区领导 and byline reporter in `text`, in order."""
     people = [
         PersonMention(
-            name, match.group("title"), "official", match.start("name"), match.start("name") + len(name)
+            name,
+            _LEADING_VERB.sub("", match.group("title")),
+            "official",
+            match.start("name"),
+            match.start("name") + len(name),
         )
         for match in _TITLED.finditer(text)
         if (name := _trim_name(match.group("name")))
@@ -101,6 +119,43 @@ def find_people(text: str) -> list[PersonMention]:
     return sorted(people, key=lambda p: p.start)
 
 
-def names_in_articles(articles) -> list[str]:
-    """Every person named in `articles` (an iterable of Article), sorted."""
+@dataclass(frozen=True)
+class PersonRecord:
+    """One mention of a person in the archive, as stored with the index (people.jsonl)."""
+
+    name: str
+    title: str
+    role: str  # "official" or "reporter"
+    article_id: str
+    article_title: str
+    date: str | None  # the article's publication date, when known
+    sentence_start: int  # the sentence that names the person, as a span of the article text
+    sentence_end: int
+
+
+def people_in_articles(articles: Iterable[Article]) -> list[PersonRecord]:
+    """Every person mention in `articles`, each with the sentence that states it."""
+    records = []
+    for article in articles:
+        sentences = split_sentences(article.text)
+        for mention in find_people(article.text):
+            sentence = next(
+                ((s, e) for s, e in sentences if s <= mention.start < e), (mention.start, mention.end)
+            )
+            records.append(
+                PersonRecord(
+                    mention.name,
+                    mention.title,
+                    mention.role,
+                    article.id,
+                    article.title,
+                    article.date,
+                    *sentence,
+                )
+            )
+    return records
+
+
+def names_in_articles(articles: Iterable[Article]) -> list[str]:
+    """Every person named in `articles`, sorted."""
     return sorted({p.name for article in articles for p in find_people(article.text)})

@@ -25,6 +25,7 @@ from qa.history import Turn, contextualize, normalize_history
 from qa.llm import LLMError, chat_completion, supported_sentences
 from qa.question_types import FRAME_WORDS, QuestionType, answer_fit, classify, extract_short_answer
 from qa.retrieve import PassageHit, Retriever, check_question, get_retriever
+from qa.who import answer_about_people
 
 __all__ = ["ABSTAIN_TEXT", "Answer", "Citation", "answer", "answer_with"]
 
@@ -203,6 +204,13 @@ def answer_with(
     question = check_question(question)
     query = contextualize(question, history, retriever.index)
     kind = classify(query)
+    from_people = answer_about_people(retriever, query)
+    if from_people is not None:
+        short, text, hits, spans = from_people
+        citations = [Citation(n, hit, tuple(spans[n])) for n, hit in enumerate(hits, start=1)]
+        result = Answer(question, query, text, short, False, citations)
+        verify_citations(result, retriever.index.articles)
+        return replace(result, seconds=round(time.perf_counter() - started, 3))
     hits = retriever.search(expand_query(kind, query), k)
     result = _extractive(retriever, question, query, kind, hits)
     if llm is not None and hits:

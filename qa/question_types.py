@@ -110,6 +110,7 @@ def person_fit(question: str, title: str) -> int:
         place, core = asked[0].rstrip("的"), asked[1]
         if core in title and (core.startswith("副") or "副" + core not in title):
             score += 2
+            score += place[-2:] + core in title  # 区委书记 asked: 区委书记 fits better than 市委书记
         title_place = _TITLE_PLACE.match(title)
         if title_place and title_place.group(1) not in question:
             score -= 2

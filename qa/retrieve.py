@@ -114,7 +114,7 @@ class Retriever:
             if end - start <= self.settings.max_passage_chars:
                 overlapping[0][1], overlapping[0][2] = start, end
                 taken = [hit for hit in taken if all(hit is not other for other in overlapping[1:])]
-        return [self._hit(article_id, start, end, score) for article_id, start, end, score in taken]
+        return [self.hit_for(article_id, start, end, score) for article_id, start, end, score in taken]
 
     def passage_span(self, article_id: str, start: int, end: int) -> tuple[int, int]:
         """A chunk's span widened to whole paragraphs when they fit `paragraph_chars`.
@@ -128,7 +128,7 @@ class Retriever:
         p_end = len(text) if p_end == -1 else p_end
         return (p_start, p_end) if p_end - p_start <= self.settings.paragraph_chars else (start, end)
 
-    def _hit(self, article_id: str, start: int, end: int, score: float) -> PassageHit:
+    def hit_for(self, article_id: str, start: int, end: int, score: float) -> PassageHit:
         article = self.index.articles[article_id]
         return PassageHit(
             text=article.text[start:end],

@@ -1,0 +1,122 @@
+"""Questions about people, answered from the people table instead of by retrieval alone.
+
+A name occurs in many passages and a title sits in one byline-style run, so ranking passages
+answers 乔俊杰担任什么职务 or 乔俊杰参加了哪些活动 poorly. These patterns go to the mentions the
+index recorded (`SearchIndex.people`), each cited to the sentence that states it:
+
+    X担任什么职务 / X是谁            the titles, each cited
+    谁是区长 / 武进区委书记是谁       the person whose title fits, cited
+    X参加了哪些活动 / X去了哪里       a timeline, one line per article, each cited
+    朱梦琪报道了哪些新闻              the reporter's articles, cited to their bylines
+Anything else returns None and is answered extractively.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from embeddings.people import TITLE_WORDS, PersonRecord
+from qa.officials import LISTED_ONLY, Person, group_people
+from qa.question_types import person_fit
+from qa.retrieve import PassageHit, Retriever
+
+__all__ = ["answer_about_people"]
+
+_TITLE_Q = re.compile(r"(?:担任|是|任)?(?:什么|哪些|何)(?:职务|职位|身份|官)|是谁|是什么人|是哪位")
+_ACTIVITY_Q = re.compile(
+    r"(?:都|还)?(?:参加了?|出席了?|去了|到过|做了|开展了|有)(?:哪些|什么)|去了哪里|去过哪里"
+)
+_REPORTER_Q = re.compile(r"(?:报道|写|采写)(?:了|过)?(?:哪些|什么)")
+_WHO_HOLDS = re.compile(r"^(?:请问)?(?:谁是(?P<a>.{2,12}?)|(?P<b>.{2,12}?)是谁)[？?。]?$")
+
+Cite = Callable[[PersonRecord], int]
+
+
+def _citer(retriever: Retriever, hits: list[PassageHit], spans: dict[int, list[tuple[int, int]]]) -> Cite:
+    """A function giving each cited sentence its marker number; one number per passage."""
+
+    def cite(record: PersonRecord) -> int:
+        start, end = retriever.passage_span(record.article_id, record.sentence_start, record.sentence_end)
+        same = (
+            n
+            for n, h in enumerate(hits, 1)
+            if (h.article_id, h.start, h.end) == (record.article_id, start, end)
+        )
+        number = next(same, None)
+        if number is None:
+            hits.append(retriever.hit_for(record.article_id, start, end, 1.0))
+            number = len(hits)
+        if (record.sentence_start, record.sentence_end) not in spans.setdefault(number, []):
+            spans[number].append((record.sentence_start, record.sentence_end))
+        return number
+
+    return cite
+
+
+def _quote(retriever: Retriever, record: PersonRecord) -> str:
+    return retriever.index.articles[record.article_id].text[record.sentence_start : record.sentence_end]
+
+
+def _titles_answer(retriever: Retriever, person: Person, cite: Cite) -> tuple[str, str]:
+    lines, seen = [], set()
+    for record in person.mentions:
+        if record.title in seen or (record.title == LISTED_ONLY and len(person.titles) > 1):
+            continue
+        seen.add(record.title)
+        lines.append(f"{_quote(retriever, record)}[{cite(record)}]")
+    short = "、".join(person.title_parts)
+    return short, f"{person.name}：{short}\n\n" + "\n".join(lines)
+
+
+def _timeline(retriever: Retriever, person: Person, cite: Cite) -> tuple[str, str]:
+    first_per_article: dict[str, PersonRecord] = {}
+    for record in person.mentions:
+        first_per_article.setdefault(record.article_id, record)
+    records = sorted(first_per_article.values(), key=lambda r: (r.date or "9999", r.article_title))
+    lines = [
+        f"· {r.date or '日期未知'}《{r.article_title}》：{_quote(retriever, r)}[{cite(r)}]" for r in records
+    ]
+    head = f"报道了{len(records)}篇文章" if person.role == "reporter" else f"出现在{len(records)}篇文章中"
+    return f"{len(records)}篇", f"{person.name}{head}：\n" + "\n".join(lines)
+
+
+def _named(query: str, people: Sequence[Person], role: str | None = None) -> Person | None:
+    named = [p for p in people if p.name in query and (role is None or p.role == role)]
+    return max(named, key=lambda p: (len(p.name), p.role == "official")) if named else None
+
+
+def _holder(query: str, people: Sequence[Person]) -> Person | None:
+    """谁是区长 / 汉滨区区长是谁: the official whose title fits best, if it fits the title asked."""
+    asked = _WHO_HOLDS.match(query)
+    wanted = asked and (asked.group("a") or asked.group("b"))
+    if not wanted or not any(word in wanted for word in TITLE_WORDS):
+        return None
+    scored = [
+        (max(person_fit(wanted, t) for t in p.titles), p) for p in people if p.role == "official" and p.titles
+    ]
+    best = max(scored, key=lambda pair: pair[0], default=(0, None))
+    return best[1] if best[0] >= 2 else None
+
+
+def answer_about_people(
+    retriever: Retriever, query: str
+) -> tuple[str, str, list[PassageHit], dict[int, list[tuple[int, int]]]] | None:
+    """(short answer, answer text, cited passages, cited spans per marker) or None."""
+    people = group_people(retriever.index.people)
+    hits: list[PassageHit] = []
+    spans: dict[int, list[tuple[int, int]]] = {}
+    cite = _citer(retriever, hits, spans)
+    if _REPORTER_Q.search(query) and (reporter := _named(query, people, "reporter")):
+        short, text = _timeline(retriever, reporter, cite)
+    elif _ACTIVITY_Q.search(query) and (person := _named(query, people, "official")):
+        short, text = _timeline(retriever, person, cite)
+    elif _TITLE_Q.search(query) and (person := _named(query, people)):
+        short, text = _titles_answer(retriever, person, cite)
+    elif holder := _holder(query, people):
+        record = max(holder.mentions, key=lambda r: person_fit(query, r.title))
+        number = cite(record)
+        short, text = holder.name, f"{holder.name}[{number}]\n\n{_quote(retriever, record)}[{number}]"
+    else:
+        return None
+    return short, text, hits, spans

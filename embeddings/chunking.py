@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from embeddings.articles import Article
+from embeddings.dates import DateRange, event_dates, parse_iso
 from embeddings.settings import ChunkingSettings
 
 __all__ = ["Chunk", "chunk_article", "split_long", "split_sentences"]
@@ -31,6 +32,18 @@ class Chunk:
     date: str | None = None
     reporter: str = ""
     source: str = ""
+    # ISO (start, end) of every date the chunk's text mentions, resolved against the publication
+    # date (昨天 -> the day before it); partial dates without one are left out, never guessed.
+    event_dates: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "event_dates", tuple(tuple(pair) for pair in self.event_dates))
+
+    def dated_within(self, window: DateRange) -> bool:
+        """Whether the article was published, or the chunk says something happened, in `window`."""
+        if self.date and window.contains(parse_iso(self.date)):
+            return True
+        return any(window.overlaps(DateRange.from_iso(*pair)) for pair in self.event_dates)
 
     @property
     def id(self) -> str:
@@ -119,9 +132,15 @@ def _pack(units: list[tuple[int, int]], size: int, overlap: int) -> list[tuple[i
     return spans
 
 
+def _event_dates(article: Article) -> list[tuple[int, int, tuple[str, str]]]:
+    published = parse_iso(article.date) if article.date else None
+    return [(m.start, m.end, m.range.iso()) for m in event_dates(article.text, published) if m.range]
+
+
 def chunk_article(article: Article, settings: ChunkingSettings) -> list[Chunk]:
-    """Sentence-aligned chunks of `article`, each carrying its article's metadata and span."""
+    """Sentence-aligned chunks of `article`, each carrying its article's metadata, span and dates."""
     spans = _pack(_units(article.text, settings.size), settings.size, settings.overlap)
+    mentions = _event_dates(article)
     return [
         Chunk(
             article_id=article.id,
@@ -132,6 +151,7 @@ def chunk_article(article: Article, settings: ChunkingSettings) -> list[Chunk]:
             date=article.date,
             reporter=article.reporter,
             source=article.source,
+            event_dates=tuple(dict.fromkeys(r for s, e, r in mentions if start <= s and e <= end)),
         )
         for start, end in spans
     ]

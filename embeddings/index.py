@@ -27,6 +27,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from importlib import metadata
 from pathlib import Path
 
@@ -34,6 +35,7 @@ import numpy as np
 
 from embeddings.articles import Article
 from embeddings.chunking import Chunk, chunk_article
+from embeddings.dates import DateRange, parse_iso
 from embeddings.encoder import Encoder
 from embeddings.errors import IndexMismatchError, IndexMissingError
 from embeddings.keywords import KeywordTokenizer
@@ -44,7 +46,7 @@ __all__ = ["SCHEMA_VERSION", "IndexManifest", "SearchIndex", "build_index", "loa
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3  # 2: keywords.json (names kept whole by jieba); 3: people.jsonl
+SCHEMA_VERSION = 4  # 2: keywords.json (names kept whole by jieba); 3: people.jsonl; 4: chunk event dates
 INDEX_FILES = (
     "manifest.json",
     "vectors.faiss",
@@ -201,10 +203,27 @@ class SearchIndex:
     tokenizer: KeywordTokenizer
     people: list[PersonRecord] = field(default_factory=list)  # every person mention, with its sentence
 
-    def dense_search(self, query_vector: np.ndarray, n: int) -> list[tuple[int, float]]:
+    def dense_search(
+        self, query_vector: np.ndarray, n: int, allowed: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        """The n nearest chunks; with `allowed` (chunk ids), only among those."""
+        import faiss
+
         n = min(n, len(self.chunks))
-        scores, ids = self.vectors.search(query_vector.reshape(1, -1).astype(np.float32), n)
+        params = None if allowed is None else faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
+        query = query_vector.reshape(1, -1).astype(np.float32)
+        scores, ids = self.vectors.search(query, n, params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+    def chunks_within(self, window: DateRange) -> np.ndarray:
+        """Ids of the chunks published in, or telling of events in, `window`."""
+        return np.array([i for i, c in enumerate(self.chunks) if c.dated_within(window)], dtype=np.int64)
+
+    @property
+    def newest_date(self) -> date | None:
+        """The newest publication date in the archive: what 上个月 or 去年 are counted from."""
+        dates = [a.date for a in self.articles.values() if a.date]
+        return parse_iso(max(dates)) if dates else None
 
     def document_frequency(self, token: str) -> int:
         """How many chunks contain `token` (0 for a word the corpus never uses)."""
@@ -214,12 +233,21 @@ class SearchIndex:
         indptr = self.keywords.scores["indptr"]  # bm25s keeps one sparse column per token
         return int(indptr[column + 1] - indptr[column])
 
-    def keyword_search(self, question: str, n: int) -> list[tuple[int, float]]:
+    def keyword_search(
+        self, question: str, n: int, allowed: np.ndarray | None = None
+    ) -> list[tuple[int, float]]:
+        """The n best BM25 chunks; with `allowed` (chunk ids), only among those."""
         tokens = [t for t in self.tokenizer.tokenize(question) if t in self.keywords.vocab_dict]
         if not tokens:
             return []
         n = min(n, len(self.chunks))
-        ids, scores = self.keywords.retrieve([tokens], k=n, show_progress=False, n_threads=1)
+        mask = None
+        if allowed is not None:
+            mask = np.zeros(len(self.chunks), dtype=np.float32)
+            mask[allowed] = 1.0  # bm25s multiplies scores by the mask; 0 scores are dropped below
+        ids, scores = self.keywords.retrieve(
+            [tokens], k=n, show_progress=False, n_threads=1, weight_mask=mask
+        )
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if s > 0]
 
 
@@ -235,6 +263,13 @@ def read_manifest(index_dir: Path) -> tuple[Path, IndexManifest]:
         raise IndexMissingError(f"no index at {index_dir}: build one with `newsqa build --index {index_dir}`")
     folder = index_dir / "generations" / pointer.read_text().strip()
     return folder, IndexManifest.from_json((folder / "manifest.json").read_text(encoding="utf-8"))
+
+
+def read_people(index_dir: Path) -> list[PersonRecord]:
+    """The person mentions of the live index, without loading vectors or a model."""
+    folder, _ = read_manifest(index_dir)
+    path = folder / "people.jsonl"
+    return [PersonRecord(**row) for row in _read_jsonl(path)] if path.is_file() else []
 
 
 def load_index(index_dir: Path, model_id: str) -> SearchIndex:

@@ -16,6 +16,7 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from datetime import date
 from pathlib import Path
 
 from embeddings.chunking import split_sentences
@@ -194,6 +195,8 @@ def answer_with(
     history: Sequence[Turn] = (),
     k: int = 5,
     llm: LLMSettings | None = None,
+    date_from: str | date | None = None,
+    date_to: str | date | None = None,
 ) -> Answer:
     """The answer to `question` from `retriever`'s index, given the conversation so far.
 
@@ -204,14 +207,15 @@ def answer_with(
     question = check_question(question)
     query = contextualize(question, history, retriever.index)
     kind = classify(query)
-    from_people = answer_about_people(retriever, query)
+    from_people = None if date_from or date_to else answer_about_people(retriever, query)
     if from_people is not None:
         short, text, hits, spans = from_people
         citations = [Citation(n, hit, tuple(spans[n])) for n, hit in enumerate(hits, start=1)]
         result = Answer(question, query, text, short, False, citations)
         verify_citations(result, retriever.index.articles)
         return replace(result, seconds=round(time.perf_counter() - started, 3))
-    hits = retriever.search(expand_query(kind, query), k)
+    window = retriever.date_window(query, date_from, date_to)
+    hits = retriever.to_hits(retriever.rank(expand_query(kind, query), window=window), k)
     result = _extractive(retriever, question, query, kind, hits)
     if llm is not None and hits:
         result = generated_answer(retriever, llm, result, hits)
@@ -238,14 +242,24 @@ def answer(
     history: Sequence | None = None,
     index_dir: str | Path | None = None,
     settings: Settings | None = None,
+    date_from: str | date | None = None,
+    date_to: str | date | None = None,
 ) -> Answer:
     """Answer `question` with cited sentences from the index (default: the bundled sample's).
 
     `history` is the conversation so far: (question, answer) pairs or chat messages
     ({"role": "user"|"assistant", "content": ...}); a follow-up such as 他还参加了哪些活动？ is
-    searched with the person or topic of the previous turn.
+    searched with the person or topic of the previous turn. `date_from` / `date_to`
+    (YYYY-MM-DD) restrict the passages as in `qa.retrieve.retrieve`.
     """
     settings = settings or Settings.from_env()
     if index_dir is not None:
         settings = replace(settings, index_dir=Path(index_dir))
-    return answer_with(get_retriever(settings), question, normalize_history(history), llm=settings.llm)
+    return answer_with(
+        get_retriever(settings),
+        question,
+        normalize_history(history),
+        llm=settings.llm,
+        date_from=date_from,
+        date_to=date_to,
+    )

@@ -103,6 +103,10 @@ def ask(
     question: Annotated[str, typer.Argument(help="the question, e.g. 前黄浜全长多少公里？")],
     k: Annotated[int, typer.Option("-k", min=1, max=50, help="passages to show")] = 5,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="only passages dated from YYYY-MM-DD")
+    ] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="only passages dated up to YYYY-MM-DD")] = None,
     index: IndexOpt = None,
     model: ModelOpt = None,
     home: HomeOpt = None,
@@ -123,7 +127,7 @@ def ask(
                 close()
         retriever = get_retriever(settings)
         started = time.perf_counter()
-        hits = retriever.search(question, k)
+        hits = retriever.search(question, k, date_from=date_from, date_to=date_to)
     except NewsqaError as error:
         raise _fail(error) from None
     if as_json:

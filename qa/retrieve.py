@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
 from embeddings.build import ensure_default_index
+from embeddings.dates import DateRange, parse_iso, question_date_range
 from embeddings.encoder import Encoder, load_encoder
 from embeddings.errors import QuestionError
 from embeddings.index import SearchIndex, load_index, read_manifest
@@ -70,14 +72,22 @@ class Retriever:
     encoder: Encoder
     settings: RetrievalSettings = RetrievalSettings()
 
-    def rank(self, question: str, mode: str = "hybrid") -> list[tuple[int, float]]:
-        """Chunk ids with scores, best first; mode is "hybrid", "dense" or "keyword"."""
+    def rank(
+        self, question: str, mode: str = "hybrid", window: DateRange | None = None
+    ) -> list[tuple[int, float]]:
+        """Chunk ids with scores, best first; mode is "hybrid", "dense" or "keyword".
+
+        With a date `window`, only chunks published in it or telling of events in it compete.
+        """
         n = self.settings.candidates
+        allowed = None if window is None else self.index.chunks_within(window)
+        if allowed is not None and not len(allowed):
+            return []
         dense = keyword = []
         if mode in ("hybrid", "dense"):
-            dense = self.index.dense_search(self.encoder.encode([question], "query")[0], n)
+            dense = self.index.dense_search(self.encoder.encode([question], "query")[0], n, allowed)
         if mode in ("hybrid", "keyword"):
-            keyword = self.index.keyword_search(question, n)
+            keyword = self.index.keyword_search(question, n, allowed)
         if mode != "hybrid":
             return dense or keyword
         return reciprocal_rank_fusion(
@@ -86,9 +96,26 @@ class Retriever:
             weights=[self.settings.dense_weight, self.settings.keyword_weight],
         )
 
-    def search(self, question: str, k: int = 5, mode: str = "hybrid") -> list[PassageHit]:
+    def date_window(
+        self, question: str, date_from: str | date | None = None, date_to: str | date | None = None
+    ) -> DateRange | None:
+        """The dates to search: given explicitly, else named by the question (2024年6月, 上个月,
+        resolved against the newest issue). A question's dates apply only to a dated archive."""
+        if date_from is not None or date_to is not None:
+            return date_window(date_from, date_to)
+        newest = self.index.newest_date
+        return question_date_range(question, newest)[0] if newest else None
+
+    def search(
+        self,
+        question: str,
+        k: int = 5,
+        mode: str = "hybrid",
+        date_from: str | date | None = None,
+        date_to: str | date | None = None,
+    ) -> list[PassageHit]:
         question = check_question(question)
-        return self.to_hits(self.rank(question, mode), k)
+        return self.to_hits(self.rank(question, mode, self.date_window(question, date_from, date_to)), k)
 
     def to_hits(self, ranked: list[tuple[int, float]], k: int) -> list[PassageHit]:
         """Top-k passages, never showing one stretch of an article twice.
@@ -144,6 +171,16 @@ class Retriever:
         )
 
 
+def date_window(date_from: str | date | None, date_to: str | date | None) -> DateRange:
+    """An inclusive date range from ISO strings or dates; an open end stretches to any date."""
+    try:
+        start = date_from if isinstance(date_from, date) else parse_iso(date_from) if date_from else date.min
+        end = date_to if isinstance(date_to, date) else parse_iso(date_to) if date_to else date.max
+        return DateRange(start, end)
+    except ValueError as error:
+        raise QuestionError(f"bad date filter: {error}") from None
+
+
 @lru_cache(maxsize=4)
 def _cached_encoder(settings: Settings) -> Encoder:
     return load_encoder(settings)
@@ -164,9 +201,18 @@ def get_retriever(settings: Settings) -> Retriever:
 
 
 def retrieve(
-    question: str, k: int = 5, index_dir: str | Path | None = None, settings: Settings | None = None
+    question: str,
+    k: int = 5,
+    index_dir: str | Path | None = None,
+    settings: Settings | None = None,
+    date_from: str | date | None = None,
+    date_to: str | date | None = None,
 ) -> list[PassageHit]:
     """The k best passages for `question` from the index (default: the bundled sample's).
+
+    `date_from` / `date_to` (YYYY-MM-DD, inclusive, either may be open) keep passages published
+    in that range or telling of events in it; without them, a time the question names (2024年6月,
+    上个月, 去年: resolved against the archive's newest issue) is applied.
 
     Raises QuestionError for an empty or over-long question, IndexMissingError when `index_dir`
     holds no index, IndexMismatchError when it was built with another model.
@@ -175,4 +221,4 @@ def retrieve(
     settings = settings or Settings.from_env()
     if index_dir is not None:
         settings = replace(settings, index_dir=Path(index_dir))
-    return get_retriever(settings).search(question, k)
+    return get_retriever(settings).search(question, k, date_from=date_from, date_to=date_to)

@@ -12,7 +12,9 @@ No `from __future__ import annotations` here: `gr.api` reads the endpoint's retu
 import gradio as gr
 
 from embeddings.errors import NewsqaError
+from embeddings.index import read_people
 from embeddings.settings import Settings
+from qa.officials import Person, group_people
 from ui.chat import api_answer, respond
 from ui.render import PLACEHOLDER_HTML
 
@@ -64,12 +66,34 @@ def theme() -> gr.themes.Base:
     return gr.themes.Default(font=CJK_FONTS, font_mono=MONO_FONTS)
 
 
+def people_of(settings: Settings) -> list[Person]:
+    """Everyone in the index's people table, most-mentioned first; none before the first build."""
+    try:
+        return group_people(read_people(settings.resolved_index_dir))
+    except NewsqaError:
+        return []
+
+
+def person_label(person: Person) -> str:
+    return f"{person.name} · {person.title} · {person.article_count}篇"
+
+
+def person_question(person: Person) -> str:
+    """What clicking a person asks: their activities, or a reporter's articles."""
+    return f"{person.name}报道了哪些新闻？" if person.role == "reporter" else f"{person.name}参加了哪些活动？"
+
+
 def build_app(settings: Settings) -> gr.Blocks:
     """The chat page over the index of `settings` (the model and index load on first use)."""
 
-    def ask(question: str, chat: list, conversation: list):
-        reply = respond(settings, question, chat or [], conversation or [])
+    def ask(question: str, chat: list, conversation: list, date_from: str, date_to: str):
+        reply = respond(settings, question, chat or [], conversation or [], date_from, date_to)
         return "", reply.chat, reply.conversation, reply.sources_html
+
+    people = people_of(settings)
+
+    def ask_about(row: int, chat: list, conversation: list, date_from: str, date_to: str):
+        return ask(person_question(people[row]), chat, conversation, date_from, date_to)
 
     def clear():
         return "", [], [], PLACEHOLDER_HTML
@@ -112,6 +136,11 @@ def build_app(settings: Settings) -> gr.Blocks:
                         "提问", variant="primary", elem_id="nqa-ask", scale=1, min_width=80
                     )
                     clear_button = gr.Button("清空", elem_id="nqa-clear", scale=1, min_width=80)
+                with gr.Row():
+                    date_from = gr.Textbox(
+                        label="起始日期", placeholder="YYYY-MM-DD，可空", elem_id="nqa-from"
+                    )
+                    date_to = gr.Textbox(label="截止日期", placeholder="YYYY-MM-DD，可空", elem_id="nqa-to")
                 gr.Examples(
                     [[q] for q in EXAMPLES],
                     inputs=[question],
@@ -119,6 +148,14 @@ def build_app(settings: Settings) -> gr.Blocks:
                     cache_examples=False,
                     api_visibility="private",
                 )
+                with gr.Accordion("人物（点击提问）", open=False, elem_id="nqa-people"):
+                    people_table = gr.Dataset(
+                        components=[gr.Textbox(visible=False)],
+                        samples=[[person_label(p)] for p in people] or [["（索引中还没有人物）"]],
+                        type="index",
+                        samples_per_page=30,
+                        label=None,
+                    )
             with gr.Column(scale=2):
                 gr.Markdown("### 引用来源")
                 sources = gr.HTML(PLACEHOLDER_HTML, elem_id="nqa-sources", js_on_load=None)
@@ -127,11 +164,19 @@ def build_app(settings: Settings) -> gr.Blocks:
         gr.on(
             [ask_button.click, question.submit],
             ask,
-            inputs=[question, chat, conversation],
+            inputs=[question, chat, conversation, date_from, date_to],
             outputs=[question, chat, conversation, sources],
             api_visibility="private",
             concurrency_id=MODEL_LANE,
         )
+        if people:
+            people_table.click(
+                ask_about,
+                inputs=[people_table, chat, conversation, date_from, date_to],
+                outputs=[question, chat, conversation, sources],
+                api_visibility="private",
+                concurrency_id=MODEL_LANE,
+            )
         gr.on(
             [clear_button.click, chat.clear],  # the chat's own trash icon clears the context too
             clear,

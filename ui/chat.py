@@ -41,13 +41,27 @@ class Reply:
     sources_html: str
 
 
-def respond(settings: Settings, question: str, chat: list[Message], conversation: list[Message]) -> Reply:
-    """Answer `question` in the context of `conversation`; append the exchange to both lists."""
+def respond(
+    settings: Settings,
+    question: str,
+    chat: list[Message],
+    conversation: list[Message],
+    date_from: str = "",
+    date_to: str = "",
+) -> Reply:
+    """Answer `question` in the context of `conversation`; append the exchange to both lists.
+
+    `date_from` / `date_to` (YYYY-MM-DD, blank for open) restrict the passages searched."""
     shown = [{"role": "user", "content": question_message(question.strip())}] if question.strip() else []
     try:
         question = check_question(question)  # before loading anything: an empty question is instant
         answer = answer_with(
-            get_retriever(settings), question, normalize_history(conversation), llm=settings.llm
+            get_retriever(settings),
+            question,
+            normalize_history(conversation),
+            llm=settings.llm,
+            date_from=date_from.strip() or None,
+            date_to=date_to.strip() or None,
         )
     except NewsqaError as error:
         reply = {"role": "assistant", "content": error_message(error)}

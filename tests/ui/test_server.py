@@ -230,6 +230,30 @@ def test_browser_example_and_clear(sample_server: str, open_page) -> None:
     expect(page.locator("#nqa-sources .nqa-empty")).to_be_visible()
 
 
+def test_browser_people_view_asks_about_a_person(sample_server: str, open_page) -> None:
+    from playwright.sync_api import expect
+
+    page = open_page(sample_server).page
+    replies = page.locator('#nqa-chat [data-testid="bot"]')
+    page.get_by_text("人物（点击提问）").click()
+    person = page.get_by_text("乔俊杰 · 市委常委、区委书记、区委党建工作领导小组组长 · 4篇")
+    expect(person).to_be_visible()
+    person.click()
+    expect(replies).to_have_count(1, timeout=ANSWER_TIMEOUT)
+    reply = replies.last.inner_text()
+    assert "乔俊杰出现在4篇文章中" in reply
+    expect(page.locator("#nqa-sources .nqa-card")).to_have_count(4)
+
+
+def test_browser_date_filter_on_an_undated_archive(sample_server: str, open_page) -> None:
+    page = open_page(sample_server).page
+    page.get_by_label("起始日期").fill("2030-01-01")
+    reply = _ask(page, "前黄浜全长多少公里？")  # the sample's pages carry no date: nothing is in range
+    assert "没有找到" in reply
+    page.get_by_label("起始日期").fill("2030-13-01")
+    assert "YYYY-MM-DD" in _ask(page, "前黄浜全长多少公里？")
+
+
 def test_browser_empty_question_is_friendly(sample_server: str, open_page) -> None:
     page = open_page(sample_server).page
     reply = _ask(page, "")

@@ -385,12 +385,28 @@ def event_dates(text: str, published: date | None) -> list[DateMention]:
     return _scan(text, published)
 
 
+_CHINESE_MONTH = re.compile(r"(?<![一二三四五六七八九十〇零])(十[一二]?|[一二三四五六七八九])月")
+_CHINESE_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def _arabic_months(question: str) -> str:
+    """六月 -> 6月 in a question. Only questions: in article text such numerals are mostly counts."""
+
+    def number(match: re.Match[str]) -> str:
+        word = match.group(1)
+        value = 10 + _CHINESE_DIGITS.get(word[1:], 0) if word.startswith("十") else _CHINESE_DIGITS[word]
+        return f"{value}月"
+
+    return _CHINESE_MONTH.sub(number, question)
+
+
 def question_date_range(question: str, newest: date | None) -> tuple[DateRange | None, str]:
     """The time filter a question asks for, and the question without that expression.
 
     Relative expressions (上个月, 6月, 今年以来) resolve against `newest`, the newest issue date in the
     archive. The first expression that resolves wins; with none, the question comes back unchanged.
     """
+    question = _arabic_months(question)
     for mention in _scan(question, newest):
         if mention.range is not None:
             rest = (question[: mention.start] + question[mention.end :]).strip()

@@ -368,3 +368,12 @@ def test_question_range_is_the_first_resolved_mention(question: str, newest: dat
     else:
         assert found_range == resolved[0].range
         assert len(rest) <= len(question) - len(resolved[0].expression)
+
+
+def test_chinese_numeral_month_in_a_question() -> None:
+    window, rest = question_date_range("六月有哪些活动？", date(2024, 6, 28))
+    assert window == DateRange(date(2024, 6, 1), date(2024, 6, 30)) and rest == "有哪些活动？"
+    assert question_date_range("十一月份开了什么会？", date(2024, 12, 5))[0] == DateRange(
+        date(2024, 11, 1), date(2024, 11, 30)
+    )
+    assert question_date_range("二十届二中全会讲了什么？", date(2024, 6, 28))[0] is None

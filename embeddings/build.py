@@ -7,13 +7,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from embeddings.articles import Article
+from embeddings.embedding_cache import CachingEncoder
 from embeddings.encoder import Encoder, load_encoder
 from embeddings.errors import NewsqaError
-from embeddings.index import IndexManifest, build_index
+from embeddings.index import IndexManifest, build_index, read_manifest
 from embeddings.settings import Settings, bundled_sample_dir
 from embeddings.sources import load_articles
 
-__all__ = ["BuildReport", "build_from_paths", "ensure_default_index"]
+__all__ = ["ArticleChanges", "BuildReport", "build_from_paths", "compare_articles", "ensure_default_index"]
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +27,43 @@ class BuildReport:
     manifest: IndexManifest
     index_dir: Path
     warnings: list[str] = field(default_factory=list)
+    changes: ArticleChanges | None = None  # against the index this build replaced
+    embedded: int = 0  # chunks run through the model
+    reused: int = 0  # chunks whose vectors came from the embedding cache
+
+
+@dataclass(frozen=True)
+class ArticleChanges:
+    added: int
+    changed: int
+    removed: int
+    unchanged: int
+
+    def __str__(self) -> str:
+        return (
+            f"{self.added} added, {self.changed} changed, {self.removed} removed, {self.unchanged} unchanged"
+        )
+
+
+def compare_articles(previous: dict[str, str], current: Sequence[Article]) -> ArticleChanges:
+    """Article ids are content hashes: a known id is unchanged; a new id from a source that had
+    an article the build no longer has is a change; otherwise it is new."""
+    current_ids = {a.id for a in current}
+    gone_sources = [source for article_id, source in previous.items() if article_id not in current_ids]
+    new = [a for a in current if a.id not in previous]
+    changed = 0
+    for article in new:
+        if article.source in gone_sources:
+            gone_sources.remove(article.source)
+            changed += 1
+    return ArticleChanges(len(new) - changed, changed, len(gone_sources), len(current) - len(new))
+
+
+def _previous_articles(index_dir: Path) -> dict[str, str]:
+    try:
+        return read_manifest(index_dir)[1].articles
+    except NewsqaError:
+        return {}
 
 
 def build_from_paths(
@@ -32,11 +71,14 @@ def build_from_paths(
     settings: Settings,
     encoder: Encoder | None = None,
     progress: Callable[[int, int], None] | None = None,
+    full: bool = False,
 ) -> BuildReport:
     """Read `paths` (default: the bundled sample), embed and publish an index.
 
-    `progress(done, total)` is called as chunks are embedded. Only one build runs per index
-    directory at a time; a second one waits for it.
+    Vectors of chunks embedded before (same model, same text) come from the embedding cache in
+    the home dir, so a rebuild after a day's new pages only embeds those; `full=True` embeds
+    everything again. `progress(done, total)` is called as chunks are embedded. Only one build
+    runs per index directory at a time; a second one waits for it.
     """
     from filelock import FileLock, Timeout
 
@@ -45,15 +87,19 @@ def build_from_paths(
         log.warning(warning)
     index_dir = settings.resolved_index_dir
     index_dir.mkdir(parents=True, exist_ok=True)
-    encoder = encoder or load_encoder(settings)
+    model = encoder or load_encoder(settings)
+    cached = CachingEncoder(model, settings.home / "embedding-cache.sqlite", read=not full)
     try:
         with FileLock(str(index_dir / ".build.lock"), timeout=BUILD_LOCK_TIMEOUT):
-            manifest = build_index(loaded.articles, encoder, index_dir, settings.chunking, progress)
+            changes = compare_articles(_previous_articles(index_dir), loaded.articles)
+            manifest = build_index(loaded.articles, cached, index_dir, settings.chunking, progress)
     except Timeout as exc:
         raise NewsqaError(
             f"another build of {index_dir} has been running for {BUILD_LOCK_TIMEOUT}s; wait for it or stop it"
         ) from exc
-    return BuildReport(manifest=manifest, index_dir=index_dir, warnings=list(loaded.warnings))
+    finally:
+        cached.close()
+    return BuildReport(manifest, index_dir, list(loaded.warnings), changes, cached.misses, cached.hits)
 
 
 def ensure_default_index(

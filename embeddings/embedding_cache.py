@@ -26,6 +26,7 @@ _SCHEMA = "CREATE TABLE IF NOT EXISTS vectors (key TEXT PRIMARY KEY, vector BLOB
 class CachingEncoder:
     inner: Encoder
     path: Path
+    read: bool = True  # False: embed everything again (a --full build), still storing the vectors
     hits: int = 0
     misses: int = 0
     _db: sqlite3.Connection | None = field(default=None, init=False, repr=False)
@@ -52,7 +53,9 @@ class CachingEncoder:
         db = self._connection()
         keys = [self._key(text, kind) for text in texts]
         found: dict[str, np.ndarray] = {}
-        for begin in range(0, len(keys), 500):  # SQLite caps the number of bound parameters
+        for begin in range(
+            0, len(keys) if self.read else 0, 500
+        ):  # SQLite caps the number of bound parameters
             part = keys[begin : begin + 500]
             rows = db.execute(
                 f"SELECT key, vector FROM vectors WHERE key IN ({','.join('?' * len(part))})", part
@@ -74,3 +77,8 @@ class CachingEncoder:
             if keys
             else np.zeros((0, self.dimension))
         )
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None

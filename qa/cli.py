@@ -64,12 +64,12 @@ def _progress_bar():
     return update, close
 
 
-def _build_with_progress(paths: list[Path], settings):
+def _build_with_progress(paths: list[Path], settings, full: bool = False):
     from embeddings.build import build_from_paths
 
     update, close = _progress_bar()
     try:
-        return build_from_paths(paths, settings, progress=update)
+        return build_from_paths(paths, settings, progress=update, full=full)
     finally:
         close()
 
@@ -80,12 +80,18 @@ def build(
     index: IndexOpt = None,
     model: ModelOpt = None,
     home: HomeOpt = None,
+    full: Annotated[
+        bool, typer.Option("--full", help="embed every chunk again instead of reusing vectors")
+    ] = False,
 ) -> None:
-    """Build the index from PATHS (default: the bundled 武进 sample)."""
+    """Build the index from PATHS (default: the bundled 武进 sample).
+
+    Only new or changed articles are embedded; vectors of unchanged chunks are reused.
+    """
     settings = _settings(home, model, index)
     started = time.perf_counter()
     try:
-        report = _build_with_progress(paths or [], settings)
+        report = _build_with_progress(paths or [], settings, full)
     except NewsqaError as error:
         raise _fail(error) from None
     for warning in report.warnings:
@@ -96,6 +102,7 @@ def build(
         f"indexed {counts['articles']} articles, {counts['chunks']} chunks into {report.index_dir} "
         f"in {seconds:.1f}s ({counts['chunks'] / max(seconds, 1e-9):.1f} chunks/s overall)"
     )
+    typer.echo(f"articles: {report.changes}; chunks: {report.embedded} embedded, {report.reused} reused")
 
 
 @app.command()

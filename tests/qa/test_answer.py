@@ -96,3 +96,11 @@ def test_history_as_chat_messages(sample_index, sample_settings) -> None:
 def test_bad_questions_raise_a_clear_error(retriever, question: str) -> None:
     with pytest.raises(QuestionError):
         answer_with(retriever, question)
+
+
+@pytest.mark.parametrize(
+    "question", ["😀😀😀", "Who is the mayor of Wujin?", "<script>alert(1)</script>", "？？？", "的的的"]
+)
+def test_odd_questions_abstain_instead_of_failing(retriever, question: str) -> None:
+    result = answer_with(retriever, question)
+    assert result.abstained and result.text == ABSTAIN_TEXT

@@ -151,3 +151,21 @@ def test_ask_on_a_fresh_home_builds_the_default_index_first(tmp_path: Path, make
     assert "2.3公里" in result.stdout and "[1] " in result.stdout
     _, manifest = read_manifest(home / "indexes" / "default")
     assert manifest.counts["articles"] == 7 and manifest.model_id == DEFAULT_MODEL
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "question", ["😀😀😀", "Who is the mayor of Wujin?", "<script>alert(1)</script>", "？？？"]
+)
+def test_odd_questions_are_answered_without_a_traceback(built_home, question: str) -> None:
+    home, _ = built_home
+    result = _newsqa("ask", question, "--json", home=home)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert isinstance(json.loads(result.stdout), list)
+
+
+@pytest.mark.slow
+def test_ten_thousand_character_question_is_refused_clearly(built_home) -> None:
+    home, _ = built_home
+    _assert_clean_failure(_newsqa("ask", "问" * 10_000, home=home), "at most 500")

@@ -185,6 +185,9 @@ def serve(
     llm_model: Annotated[
         str | None, typer.Option("--llm-model", help="chat model [env NEWSQA_LLM_MODEL]")
     ] = None,
+    auth: Annotated[
+        str | None, typer.Option("--auth", help="require a login, user:password [env NEWSQA_AUTH]")
+    ] = None,
 ) -> None:
     """Serve the chat UI (Gradio) at http://HOST:PORT, building the default index first if missing.
 
@@ -207,7 +210,7 @@ def serve(
             close()  # the bar ends with the build, not when the server stops
 
     try:
-        serve_ui(settings, host=host, port=port, progress=progress)
+        serve_ui(settings, host=host, port=port, progress=progress, auth=auth)
     except NewsqaError as error:
         raise _fail(error) from None
     finally:

@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Callable
 
+from embeddings.errors import NewsqaError
 from embeddings.settings import Settings
 
 __all__ = ["CONCURRENCY", "WARMUP_QUESTION", "host_warning", "launch_options", "prepare", "serve"]
@@ -42,9 +43,20 @@ def host_warning(host: str) -> str | None:
     return f"serving on {host}: anyone on your network can use this UI; use --host 127.0.0.1 to keep it local"
 
 
-def launch_options(host: str, port: int) -> dict:
-    """Keyword arguments for `Blocks.launch`: local, private, offline."""
+def parse_auth(value: str | None) -> tuple[str, str] | None:
+    """`user:password` -> (user, password); None when no login is asked for."""
+    if not value:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise NewsqaError("--auth / NEWSQA_AUTH must look like user:password")
+    return user, password
+
+
+def launch_options(host: str, port: int, auth: tuple[str, str] | None = None) -> dict:
+    """Keyword arguments for `Blocks.launch`: local, private, offline, optionally behind a login."""
     return {
+        "auth": auth,
         "server_name": host,
         "server_port": port,
         "share": False,
@@ -64,8 +76,12 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 7860,
     progress: Callable[[int, int], None] | None = None,
+    auth: str | None = None,
 ) -> None:
-    """Prepare the index and model, then serve the chat UI at http://host:port until interrupted."""
+    """Prepare the index and model, then serve the chat UI at http://host:port until interrupted.
+
+    `auth` ("user:password", else NEWSQA_AUTH) puts the page and its API behind a login."""
+    login = parse_auth(auth or os.environ.get("NEWSQA_AUTH"))
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported
     warning = host_warning(host)
     if warning:
@@ -77,4 +93,4 @@ def serve(
 
     demo = build_app(settings)
     demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
-    demo.launch(theme=theme(), css=CSS, **launch_options(host, port))
+    demo.launch(theme=theme(), css=CSS, **launch_options(host, port, login))

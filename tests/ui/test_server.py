@@ -277,3 +277,21 @@ def test_corpus_markup_is_shown_not_run(xss_server: str, open_page) -> None:
     assert page.locator('img[src="x"]').count() == 0
     assert page.locator("#nqa-sources script, #nqa-chat script").count() == 0
     assert tab.offsite == []
+
+
+@pytest.fixture(scope="module")
+def auth_server(tmp_path_factory: pytest.TempPathFactory, make_home: Callable[[Path], Path]) -> Iterator[str]:
+    home = make_home(tmp_path_factory.mktemp("auth-home"))
+    yield from _serve(home, home / "serve.log", "--auth", "editor:s3cret")
+
+
+def test_login_protects_the_ui_and_its_api(auth_server: str) -> None:
+    from gradio_client import Client
+
+    with pytest.raises(Exception):  # noqa: B017 - refused whichever way gradio_client reports it
+        Client(auth_server, verbose=False).predict(QUESTION, "[]", api_name="/answer")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(auth_server + "config", timeout=10)
+    assert refused.value.code == 401
+    client = Client(auth_server, auth=("editor", "s3cret"), verbose=False)
+    assert "2.3公里" in client.predict(QUESTION, "[]", api_name="/answer")["text"]

@@ -36,6 +36,7 @@ _CLOSING_BRACKETS = ")）】]"
 _MAX_HEADLINE_BLOCKS = 3  # title + up to two subtitle blocks; a longer run of short lines is a list
 _MAX_HEADLINE_CHARS = 40
 _MIN_REPEAT_CHARS = 10  # shorter repeats are ordinary phrases, not pull quotes
+_QUOTE_WINDOW_LINES = 60  # how far from its source a pull quote may stand, in lines
 _FALLBACK_TITLE_CHARS = 30
 
 # CJK ideographs, CJK and full-width punctuation, curly quotes.
@@ -134,7 +135,8 @@ def _segment(blocks: list[_Block]) -> list[_Draft]:
     while i < len(blocks):
         current, block = drafts[-1], blocks[i]
         # A pull quote right before a headline would otherwise be read as its title.
-        if not block.level and current.ends_sentence() and _is_repeat(block.text, _glue_all(current.lines)):
+        recent = _glue_all(current.lines[-_QUOTE_WINDOW_LINES:])
+        if not block.level and current.ends_sentence() and _is_repeat(block.text, recent):
             logger.debug("dropped pull quote %r", block.text)
             i += 1
             continue
@@ -225,24 +227,34 @@ def _reporter_from_credit(credit: str) -> str:
     return named[0][1] if named else ""
 
 
+def _needle(candidate: str) -> str:
+    return _compact(candidate).strip(SENTENCE_END + "，,、")
+
+
 def _is_repeat(candidate: str, text: str) -> bool:
-    needle = _compact(candidate).strip(SENTENCE_END + "，,、")
+    needle = _needle(candidate)
     return len(needle) >= _MIN_REPEAT_CHARS and needle in _compact(text)
 
 
 def _drop_pull_quotes(lines: list[str]) -> list[str]:
     """Drop standalone lines that repeat text found elsewhere in the article (pull quotes).
 
-    Compared after joining column breaks, since the quoted sentence is often cut by one. Checked from
-    the end so that of two identical paragraphs the first is kept.
+    Compared without whitespace, which is what joining column breaks changes, since the quoted
+    sentence is often cut by one. A pull quote sits near what it quotes, so each line is compared
+    with the `_QUOTE_WINDOW_LINES` lines around it: linear time even for a 20 MB page without
+    headlines. Checked from the end so that of two identical paragraphs the first is kept.
     """
     kept = list(lines)
+    compact = [_compact(line) for line in kept]
     for k in range(len(kept) - 1, -1, -1):
         standalone = k == 0 or ends_sentence(kept[k - 1])
-        rest = "\n".join(_join_column_breaks(kept[:k] + kept[k + 1 :]))
-        if standalone and _is_repeat(kept[k], rest):
+        needle = _needle(kept[k])
+        if not standalone or len(needle) < _MIN_REPEAT_CHARS:
+            continue
+        around = compact[max(0, k - _QUOTE_WINDOW_LINES) : k] + compact[k + 1 : k + 1 + _QUOTE_WINDOW_LINES]
+        if needle in "".join(around):
             logger.debug("dropped pull quote %r", kept[k])
-            del kept[k]
+            del kept[k], compact[k]
     return kept
 
 

@@ -20,7 +20,7 @@ from embeddings.settings import bundled_sample_dir
 pytestmark = pytest.mark.slow
 
 SIZE = 20_000_000
-PEAK_LIMIT_MB = 1500  # Python, numpy, jieba's dictionary and a 20 MB page's articles and chunks
+PEAK_LIMIT_MB = 3000  # the bound issue 6 sets for a 100k-chunk build; this page makes ~42k chunks
 
 BUILD = textwrap.dedent(
     """

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 
 from embeddings.people import TITLE_WORDS, PersonRecord
 from qa.officials import LISTED_ONLY, Person, group_people
@@ -99,11 +100,17 @@ def _holder(query: str, people: Sequence[Person]) -> Person | None:
     return best[1] if best[0] >= 2 else None
 
 
+@lru_cache(maxsize=4)
+def _people_table(index) -> list[Person]:  # index: embeddings.index.SearchIndex, hashed by identity
+    """Grouped once per loaded index, not once per question."""
+    return group_people(index.people)
+
+
 def answer_about_people(
     retriever: Retriever, query: str
 ) -> tuple[str, str, list[PassageHit], dict[int, list[tuple[int, int]]]] | None:
     """(short answer, answer text, cited passages, cited spans per marker) or None."""
-    people = group_people(retriever.index.people)
+    people = _people_table(retriever.index)
     hits: list[PassageHit] = []
     spans: dict[int, list[tuple[int, int]]] = {}
     cite = _citer(retriever, hits, spans)

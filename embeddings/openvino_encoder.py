@@ -18,8 +18,9 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +34,10 @@ log = logging.getLogger(__name__)
 
 REQUEST_TEXTS = 4  # texts per inference request: measured best for 2 streams on 2 cores
 STREAMS = 2  # one inference stream per core, fed alternately while the other computes
+# OpenVINO keeps kernels and buffers per input shape: 1,500 distinct lengths grew the process past
+# 3 GB. Padding every batch up to one of these lengths bounds the shapes, and so the memory, while
+# a question (~16 tokens) is not padded to a passage's length.
+LENGTH_BUCKETS = (16, 32, 64, 96, 128, 160, 192, 224, 256, 320, 384, 448, 512)
 CALIBRATION_TEXTS = 64
 FORMAT_VERSION = 1  # bump when the saved layout or the quantization recipe changes
 
@@ -144,33 +149,57 @@ class OpenVinoEncoder:
     model_id: str
     dimension: int
     compiled: object  # openvino.CompiledModel
-    tokenizer: object  # tokenizers.Tokenizer, with truncation and padding set
+    requests: list  # openvino.InferRequest, one per stream
+    tokenizer: object  # tokenizers.Tokenizer, truncating at the model's maximum length
     prompts: dict[str, str]
     pooling: str
+    pad_id: int
     precision: str = "int8"
+    # The requests are shared state: the chat answers two questions at once, one encode at a time.
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def encode(self, texts: Sequence[str], kind: TextKind) -> np.ndarray:
-        import openvino as ov
+        with self._lock:
+            return self._encode(texts, kind)
 
+    def _encode(self, texts: Sequence[str], kind: TextKind) -> np.ndarray:
         prefix = self.prompts.get(kind, "")
         # Length-sorted requests pad little; results go back to the caller's order.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        queue = ov.AsyncInferQueue(self.compiled, STREAMS)
-
-        def store(request: object, rows: list[int]) -> None:
-            mask = request.get_tensor("attention_mask").data
-            vectors[rows] = _pool(request.get_output_tensor(0).data, mask, self.pooling)
-
-        queue.set_callback(store)
-        for begin in range(0, len(order), REQUEST_TEXTS):
+        # One request per stream, in turn: while one computes, the next batch is tokenized and
+        # started. Plain start_async/wait, no callback threads: those can abort the interpreter
+        # at exit ("terminate called without an active exception").
+        running: list[tuple[object, list[int]] | None] = [None] * len(self.requests)
+        for number, begin in enumerate(range(0, len(order), REQUEST_TEXTS)):
+            slot = number % len(self.requests)
+            self._collect(running[slot], vectors)
             rows = order[begin : begin + REQUEST_TEXTS]
             encodings = self.tokenizer.encode_batch([prefix + texts[i] for i in rows])
-            ids = np.array([e.ids for e in encodings], dtype=np.int64)
-            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-            queue.start_async({"input_ids": ids, "attention_mask": mask}, rows)
-        queue.wait_all()
+            ids, mask = self._padded(encodings)
+            self.requests[slot].start_async({"input_ids": ids, "attention_mask": mask})
+            running[slot] = (self.requests[slot], rows)
+        for job in running:
+            self._collect(job, vectors)
         return vectors
+
+    def _padded(self, encodings: list) -> tuple[np.ndarray, np.ndarray]:
+        longest = max(len(e.ids) for e in encodings)
+        length = next((b for b in LENGTH_BUCKETS if b >= longest), longest)
+        ids = np.full((len(encodings), length), self.pad_id, dtype=np.int64)
+        mask = np.zeros((len(encodings), length), dtype=np.int64)
+        for row, encoding in enumerate(encodings):
+            ids[row, : len(encoding.ids)] = encoding.ids
+            mask[row, : len(encoding.ids)] = encoding.attention_mask
+        return ids, mask
+
+    def _collect(self, job: tuple[object, list[int]] | None, vectors: np.ndarray) -> None:
+        if job is None:
+            return
+        request, rows = job
+        request.wait()
+        mask = request.get_tensor("attention_mask").data
+        vectors[rows] = _pool(request.get_output_tensor(0).data, mask, self.pooling)
 
 
 def load_openvino_encoder(model_name: str, st_folder: str, models_dir: Path) -> OpenVinoEncoder:
@@ -190,9 +219,13 @@ def load_openvino_encoder(model_name: str, st_folder: str, models_dir: Path) -> 
     meta = json.loads((folder / "meta.json").read_text())
     tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
     tokenizer.enable_truncation(meta["max_length"])
-    tokenizer.enable_padding(pad_id=meta["pad_id"])
     core = ov.Core()
-    config = {"PERFORMANCE_HINT": "THROUGHPUT", "NUM_STREAMS": STREAMS, "INFERENCE_NUM_THREADS": STREAMS}
+    config = {
+        "PERFORMANCE_HINT": "THROUGHPUT",
+        "NUM_STREAMS": STREAMS,
+        "INFERENCE_NUM_THREADS": STREAMS,
+        # "CPU_RUNTIME_CACHE_CAPACITY": SHAPE_CACHE,
+    }
     if "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
         config["INFERENCE_PRECISION_HINT"] = "bf16"  # the ops left in float; fp32 elsewhere
     compiled = core.compile_model(str(folder / "model.xml"), "CPU", config)
@@ -200,9 +233,11 @@ def load_openvino_encoder(model_name: str, st_folder: str, models_dir: Path) -> 
         model_id=model_name,
         dimension=meta["dimension"],
         compiled=compiled,
+        requests=[compiled.create_infer_request() for _ in range(STREAMS)],
         tokenizer=tokenizer,
         prompts=meta["prompts"],
         pooling=meta["pooling"],
+        pad_id=meta["pad_id"],
     )
 
 

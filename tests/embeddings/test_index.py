@@ -245,3 +245,62 @@ def test_index_from_before_keywords_json_asks_for_a_rebuild(
     (folder / "keywords.json").unlink()  # the layout of schema 1 as first released
     with pytest.raises(IndexMismatchError, match="newsqa build"):
         load_index(tmp_path, fake_encoder.model_id)
+
+
+# --- vector index type by size ------------------------------------------------------------------
+
+
+def _unit_vectors(count: int, dimension: int = 32, seed: int = 0) -> np.ndarray:
+    vectors = np.random.default_rng(seed).standard_normal((count, dimension)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def test_index_kind_is_chosen_by_size() -> None:
+    assert index_module.vector_index_kind(1) == "flat"
+    assert index_module.vector_index_kind(index_module.EXACT_SEARCH_MAX) == "flat"
+    assert index_module.vector_index_kind(index_module.EXACT_SEARCH_MAX + 1) == "hnsw"
+
+
+def test_hnsw_finds_what_exact_search_finds() -> None:
+    # Random vectors are a hard case for a graph index (no clusters); real embeddings do better.
+    vectors, queries = _unit_vectors(6000), _unit_vectors(50, seed=1)
+    exact = index_module.make_vector_index(vectors, "flat").search(queries, 10)[1]
+    graph = index_module.make_vector_index(vectors, "hnsw").search(queries, 10)[1]
+    recall = np.mean([len(set(e) & set(g)) / 10 for e, g in zip(exact, graph, strict=True)])
+    assert recall >= 0.95, recall
+
+
+def test_hnsw_index_built_published_and_searched_with_a_date_filter(
+    tmp_path: Path, sample_articles: list[Article], fake_encoder, monkeypatch
+) -> None:
+    # The threshold is lowered so the 7 sample articles get a graph index: same code path as 100k.
+    monkeypatch.setattr(index_module, "EXACT_SEARCH_MAX", 10)
+    manifest = build_index(sample_articles, fake_encoder, tmp_path, ChunkingSettings())
+    assert manifest.vector_index == "hnsw"
+    index = load_index(tmp_path, fake_encoder.model_id)
+    assert index.vectors.hnsw.efSearch == index_module.HNSW_EF_SEARCH
+    query = fake_encoder.encode([index.chunks[3].text], "passage")[0]
+    assert index.dense_search(query, 3)[0][0] == 3
+    allowed = np.array([1, 5, 8], dtype=np.int64)
+    hits = index.dense_search(query, 10, allowed)
+    assert sorted(i for i, _ in hits) == [1, 5, 8]
+    assert [s for _, s in hits] == sorted((s for _, s in hits), reverse=True)
+
+
+def test_chunks_within_matches_a_scan_of_every_chunk(sample_index: BuildReport) -> None:
+    from embeddings.dates import DateRange
+
+    index = load_index(sample_index.index_dir, DEFAULT_MODEL)
+    for start, end in [
+        ("2024-06-01", "2024-06-30"),
+        ("2024-01-01", "2024-12-31"),
+        ("1990-01-01", "1990-12-31"),
+    ]:
+        window = DateRange.from_iso(start, end)
+        scanned = [
+            i
+            for i, c in enumerate(index.chunks)
+            if (c.date and window.contains(DateRange.from_iso(c.date, c.date).start))
+            or any(window.overlaps(DateRange.from_iso(*pair)) for pair in c.event_dates)
+        ]
+        assert index.chunks_within(window).tolist() == scanned

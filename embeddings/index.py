@@ -173,7 +173,7 @@ def _write_generation(
         json.dumps({"extra_words": list(tokenizer.extra_words)}, ensure_ascii=False)
     )
     keyword_index = bm25s.BM25()
-    keyword_index.index(tokenizer.tokenize_many(c.keyword_text for c in chunks), show_progress=False)
+    keyword_index.index(tokenizer.token_ids(c.keyword_text for c in chunks), show_progress=False)
     keyword_index.save(str(folder / "bm25"))
     _write_jsonl(folder / "chunks.jsonl", chunks)
     _write_jsonl(folder / "articles.jsonl", articles)
@@ -318,12 +318,17 @@ def _read_jsonl(path: Path) -> list[dict]:
         return [json.loads(line) for line in rows if line.strip()]
 
 
-def read_manifest(index_dir: Path) -> tuple[Path, IndexManifest]:
-    """The live generation folder and its manifest; a clear error when there is none."""
+def current_generation(index_dir: Path) -> Path:
+    """The live generation folder (one small file read: this runs on every search)."""
     pointer = index_dir / "CURRENT"
     if not pointer.is_file():
         raise IndexMissingError(f"no index at {index_dir}: build one with `newsqa build --index {index_dir}`")
-    folder = index_dir / "generations" / pointer.read_text().strip()
+    return index_dir / "generations" / pointer.read_text().strip()
+
+
+def read_manifest(index_dir: Path) -> tuple[Path, IndexManifest]:
+    """The live generation folder and its manifest; a clear error when there is none."""
+    folder = current_generation(index_dir)
     return folder, IndexManifest.from_json((folder / "manifest.json").read_text(encoding="utf-8"))
 
 

@@ -17,7 +17,7 @@ from embeddings.build import ensure_default_index
 from embeddings.dates import DateRange, parse_iso, question_date_range
 from embeddings.encoder import Encoder, load_encoder
 from embeddings.errors import QuestionError
-from embeddings.index import SearchIndex, load_index, read_manifest
+from embeddings.index import SearchIndex, current_generation, load_index
 from embeddings.settings import Settings
 from qa.fusion import reciprocal_rank_fusion
 
@@ -195,8 +195,7 @@ def get_retriever(settings: Settings) -> Retriever:
     """The process-wide retriever for `settings`, loading model and index once."""
     ensure_default_index(settings)
     index_dir = settings.resolved_index_dir
-    generation, _ = read_manifest(index_dir)
-    index = _cached_index(index_dir, generation.name, settings.model)
+    index = _cached_index(index_dir, current_generation(index_dir).name, settings.model)
     return Retriever(index=index, encoder=_cached_encoder(settings))
 
 

@@ -304,3 +304,22 @@ def test_chunks_within_matches_a_scan_of_every_chunk(sample_index: BuildReport) 
             or any(window.overlaps(DateRange.from_iso(*pair)) for pair in c.event_dates)
         ]
         assert index.chunks_within(window).tolist() == scanned
+
+
+def test_keyword_index_from_token_ids_scores_as_from_token_strings(sample_articles: list[Article]) -> None:
+    import bm25s
+
+    from embeddings.keywords import KeywordTokenizer
+
+    tokenizer = KeywordTokenizer()
+    texts = [c.keyword_text for a in sample_articles for c in chunk_article(a, ChunkingSettings())]
+    from_ids, from_strings = bm25s.BM25(), bm25s.BM25()
+    from_ids.index(tokenizer.token_ids(texts), show_progress=False)
+    from_strings.index([tokenizer.tokenize(t) for t in texts], show_progress=False)
+    assert set(from_ids.vocab_dict) == set(from_strings.vocab_dict)
+    for question in ("前黄浜全长多少公里？", "区委书记 调研", "湖塘 乡村振兴"):
+        tokens = [[t for t in tokenizer.tokenize(question) if t in from_ids.vocab_dict]]
+        ids_a, scores_a = from_ids.retrieve(tokens, k=8, show_progress=False)
+        ids_b, scores_b = from_strings.retrieve(tokens, k=8, show_progress=False)
+        np.testing.assert_allclose(scores_a, scores_b, rtol=1e-6)
+        assert ids_a.tolist() == ids_b.tolist()

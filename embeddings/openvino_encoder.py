@@ -220,6 +220,9 @@ def load_openvino_encoder(model_name: str, st_folder: str, models_dir: Path) -> 
     tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
     tokenizer.enable_truncation(meta["max_length"])
     core = ov.Core()
+    # The compiled form of the model is cached beside it: later start-ups load it instead of
+    # compiling again (~2 s saved on every `newsqa serve`).
+    core.set_property({"CACHE_DIR": str(folder / "compiled")})
     config = {
         "PERFORMANCE_HINT": "THROUGHPUT",
         "NUM_STREAMS": STREAMS,

@@ -74,6 +74,7 @@ def test_quantized_model_is_made_once_and_reused(settings: Settings, encoder) ->
     before = (folder / "model.bin").stat().st_mtime_ns
     again = load_encoder(settings)
     assert (folder / "model.bin").stat().st_mtime_ns == before
+    assert list((folder / "compiled").iterdir())  # OpenVINO's compiled blob, for a fast next start
     same = again.encode(QUESTIONS, "query"), encoder.encode(QUESTIONS, "query")
     np.testing.assert_allclose(*same, atol=1e-5)
 

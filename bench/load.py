@@ -26,7 +26,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -79,6 +79,23 @@ def start_server(port: int, home: Path, log, extra_args: Sequence[str] = ()) -> 
     command = [str(newsqa), "serve", "--host", HOST, "--port", str(port), "--home", str(home), *extra_args]
     env = {**os.environ, **OFFLINE_ENV}
     return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+
+
+@contextlib.contextmanager
+def running_server(home: Path, extra_args: Sequence[str] = ()) -> Iterator[tuple[subprocess.Popen, str]]:
+    """`newsqa serve` on a free port while the block runs: (process, url). Its log is printed
+    if the block fails; the server is stopped in every case."""
+    port = free_port()
+    with tempfile.TemporaryFile(mode="w+", prefix="newsqa-serve-") as log:
+        server = start_server(port, home, log, extra_args)
+        try:
+            yield server, f"http://{HOST}:{port}/"
+        except BaseException:
+            log.seek(0)
+            print(log.read()[-4000:], file=sys.stderr)
+            raise
+        finally:
+            stop_server(server)
 
 
 def wait_until_up(server: subprocess.Popen, url: str, seconds: float) -> float:
@@ -219,20 +236,10 @@ def table(summary: dict) -> str:
 
 def serve_and_load(home: Path, rows: list[dict], clients: int, per_client: int):
     """Start the server, load it, stop it: (requests, wall seconds, start-up seconds)."""
-    port = free_port()
-    url = f"http://{HOST}:{port}/"
-    with tempfile.TemporaryFile(mode="w+", prefix="newsqa-load-") as log:
-        server = start_server(port, home, log)
-        try:
-            startup = wait_until_up(server, url, STARTUP_SECONDS)
-            print(f"server up after {startup:.0f} s at {url}", file=sys.stderr, flush=True)
-            requests, wall = run_load(url, rows, clients, per_client)
-        except BaseException:
-            log.seek(0)
-            print(log.read()[-4000:], file=sys.stderr)
-            raise
-        finally:
-            stop_server(server)
+    with running_server(home) as (server, url):
+        startup = wait_until_up(server, url, STARTUP_SECONDS)
+        print(f"server up after {startup:.0f} s at {url}", file=sys.stderr, flush=True)
+        requests, wall = run_load(url, rows, clients, per_client)
     return requests, wall, startup
 
 

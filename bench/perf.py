@@ -10,9 +10,10 @@ Phases (each prints a progress bar or a line as it goes):
 2. quality: the CMRC benchmark of bench/retrieval.py (CMRC 2018 dev with XQuAD-zh and DRCD
    paragraphs as distractors), newsqa's chunked index built once with fp32 and once with the
    default precision; hit@1 / hit@5 / MRR@10 for dense and hybrid retrieval.
-3. scale: a synthetic archive (below) built at each size by `newsqa build` semantics in a child
+3. scale: a synthetic archive (below) built at each size by `build_from_paths` in a child
    process, which reports its peak RSS. Sizes are prefixes of one archive and share one vector
-   cache, so the 100k build embeds only the chunks the 50k one did not (its seconds say so).
+   cache, emptied at the start of the phase, so each build embeds the chunks the one before did
+   not (an archive growing), and the 100k build embeds about 50k chunks.
 4. query: `retrieve()` in a fresh process per index size, 300 CMRC questions after 20 warm-up
    ones: p50/p95 wall time including query embedding, BM25, dense search, fusion and passage
    assembly; recall@10 of the HNSW graph against exact search for the sizes that use one; memory
@@ -26,9 +27,8 @@ each titled after a random source article and dated on a random day of 2020-2024
 sentences make texts that embed differently from the originals while staying real Chinese prose.
 
 Writes bench/results/perf.json and the README table. The work folder (default:
-<NEWSQA_HOME>/perf) keeps the archive, the indexes and the CMRC vectors, and the home's vector
-cache keeps the archive's, so a re-run skips embedding them again (the scale lines then say
-"from cache"); the throughput phase always embeds from scratch.
+<NEWSQA_HOME>/perf) keeps the archive, the indexes and the CMRC vectors (a re-run of the quality
+phase embeds nothing); the throughput and scale phases always embed from scratch.
 """
 
 from __future__ import annotations
@@ -42,9 +42,7 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 from collections import deque
 from dataclasses import replace
 from datetime import date, timedelta
@@ -53,7 +51,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.load import HOST, OFFLINE_ENV, cpu_model, free_port, percentile, start_server, stop_server  # noqa: E402
+from bench.load import OFFLINE_ENV, cpu_model, percentile, running_server, wait_until_up  # noqa: E402
 from bench.readme import replace_section  # noqa: E402
 from bench.retrieval import cmrc_corpus, evaluate, squad_paragraphs  # noqa: E402
 from embeddings.settings import ChunkingSettings, Settings  # noqa: E402
@@ -165,12 +163,7 @@ def throughput(settings: Settings, archive: Path, work: Path) -> dict:
     fp32_seconds = time.perf_counter() - started
     del fp32
 
-    home = work / "throughput-home"  # an empty vector cache; models shared with the main home
-    shutil.rmtree(home, ignore_errors=True)
-    (home / "models").mkdir(parents=True)
-    for model in settings.models_dir.iterdir():
-        if model.is_dir():
-            (home / "models" / model.name).symlink_to(model.resolve(), target_is_directory=True)
+    home = fresh_home(settings, work / "throughput-home")
     fast_settings = replace(settings, home=home, index_dir=home / "index", chunking=THROUGHPUT_CHUNKING)
     encoder = load_encoder(fast_settings)
     encoder.encode(texts[:32], "passage")  # warm-up, as for fp32
@@ -190,6 +183,16 @@ def throughput(settings: Settings, archive: Path, work: Path) -> dict:
     result["speedup"] = round(result["default_build_chunks_per_s"] / result["fp32_encode_chunks_per_s"], 2)
     print(json.dumps(result), flush=True)
     return result
+
+
+def fresh_home(settings: Settings, home: Path) -> Path:
+    """An empty NEWSQA_HOME (no vector cache) sharing the converted and quantized models."""
+    shutil.rmtree(home, ignore_errors=True)
+    (home / "models").mkdir(parents=True)
+    for model in settings.models_dir.iterdir():
+        if model.is_dir():
+            (home / "models" / model.name).symlink_to(model.resolve(), target_is_directory=True)
+    return home
 
 
 def _bar(desc: str):
@@ -279,9 +282,11 @@ def _dir_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
-def scale(archives: dict[int, Path], work: Path, env: dict[str, str]) -> dict[int, dict]:
+def scale(settings: Settings, archives: dict[int, Path], work: Path, env: dict[str, str]) -> dict[int, dict]:
     from embeddings.index import read_manifest
 
+    # Every run starts from an empty vector cache: each size embeds what the smaller one lacked.
+    env = {**env, "NEWSQA_HOME": str(fresh_home(settings, work / "scale-home"))}
     results = {}
     for size, archive in sorted(archives.items()):
         index_dir = work / f"index-{size}"
@@ -378,39 +383,17 @@ def startup(home: Path, index_dir: Path, env: dict[str, str]) -> dict:
     """Seconds from `newsqa serve` to its page answering, and to a first answer over the API."""
     from gradio_client import Client
 
-    port = free_port()
-    url = f"http://{HOST}:{port}/"
     os.environ.update(env)
-    with tempfile.TemporaryFile(mode="w+", prefix="newsqa-perf-") as log:
-        started = time.monotonic()
-        server = start_server(port, home, log, ["--index", str(index_dir)])
-        try:
-            page = _wait_for_page(server, url, started)
-            client = Client(url, verbose=False, analytics_enabled=False, download_files=False)
-            answer = client.predict("前黄浜全长多少公里？", "[]", api_name="/answer")
-            first_answer = time.monotonic() - started
-            client.close()
-            assert isinstance(answer, dict) and "text" in answer, answer
-        except BaseException:
-            log.seek(0)
-            print(log.read()[-4000:], file=sys.stderr)
-            raise
-        finally:
-            stop_server(server)
+    started = time.monotonic()
+    with running_server(home, ["--index", str(index_dir)]) as (server, url):
+        wait_until_up(server, url, STARTUP_SECONDS)
+        page = time.monotonic() - started
+        client = Client(url, verbose=False, analytics_enabled=False, download_files=False)
+        answer = client.predict("前黄浜全长多少公里？", "[]", api_name="/answer")
+        first_answer = time.monotonic() - started
+        client.close()
+        assert isinstance(answer, dict) and "text" in answer, answer
     return {"page_seconds": round(page, 2), "first_answer_seconds": round(first_answer, 2)}
-
-
-def _wait_for_page(server: subprocess.Popen, url: str, started: float) -> float:
-    while time.monotonic() - started < STARTUP_SECONDS:
-        if server.poll() is not None:
-            raise SystemExit(f"the server exited with code {server.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                if response.status == 200:
-                    return time.monotonic() - started
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit(f"the server did not answer within {STARTUP_SECONDS} s")
 
 
 # --- report -------------------------------------------------------------------------------------
@@ -504,7 +487,7 @@ def main() -> None:
     runs = {
         "throughput": lambda: throughput(settings, archives[max(sizes)], work),
         "quality": lambda: quality(settings, args.shared, work),
-        "scale": lambda: scale(archives, work, env),
+        "scale": lambda: scale(settings, archives, work, env),
         "query": lambda: query_latency(indexes, args.shared, work, env),
         "startup": lambda: startup(settings.home, indexes[max(sizes)], env),
     }

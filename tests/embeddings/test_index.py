@@ -62,7 +62,7 @@ def test_sample_index_round_trip(sample_index: BuildReport, sample_articles: lis
     assert index.manifest == sample_index.manifest
     assert list(index.articles.values()) == sample_articles  # same text, metadata and content-hash ids
     assert all(article_id == article.id for article_id, article in index.articles.items())
-    assert index.chunks == [c for a in sample_articles for c in chunk_article(a, CHUNKING)]
+    assert list(index.chunks) == [c for a in sample_articles for c in chunk_article(a, CHUNKING)]
     assert index.vectors.ntotal == len(index.chunks) == index.manifest.counts["chunks"]
     assert index.vectors.d == 384
     assert index.keywords.scores["num_docs"] == len(index.chunks)
@@ -323,3 +323,20 @@ def test_keyword_index_from_token_ids_scores_as_from_token_strings(sample_articl
         ids_b, scores_b = from_strings.retrieve(tokens, k=8, show_progress=False)
         np.testing.assert_allclose(scores_a, scores_b, rtol=1e-6)
         assert ids_a.tolist() == ids_b.tolist()
+
+
+def test_keyword_search_ranks_as_bm25s_retrieve(sample_index: BuildReport) -> None:
+    index = load_index(sample_index.index_dir, DEFAULT_MODEL)
+    allowed = np.arange(0, len(index.chunks), 2)
+    for question in ("前黄浜全长多少公里？", "区委书记 调研", "湖塘 乡村振兴 项目"):
+        tokens = [t for t in index.tokenizer.tokenize(question) if t in index.keywords.vocab_dict]
+        for subset in (None, allowed):
+            mask = None
+            if subset is not None:
+                mask = np.zeros(len(index.chunks), dtype=np.float32)
+                mask[subset] = 1
+            ids, scores = index.keywords.retrieve([tokens], k=6, show_progress=False, weight_mask=mask)
+            expected = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if s > 0]
+            found = index.keyword_search(question, 6, subset)
+            assert [i for i, _ in found] == [i for i, _ in expected]
+            np.testing.assert_allclose([s for _, s in found], [s for _, s in expected], rtol=1e-6)

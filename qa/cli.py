@@ -173,6 +173,8 @@ def info(index: IndexOpt = None, model: ModelOpt = None, home: HomeOpt = None) -
         raise _fail(error) from None
     typer.echo(f"index       {settings.resolved_index_dir}  (generation {folder.name})")
     typer.echo(f"model       {manifest.model_id}  ({manifest.dimension} dimensions)")
+    search = "exact" if manifest.vector_index == "flat" else "HNSW graph"
+    typer.echo(f"vectors     {manifest.precision or 'fp32'} embeddings, {search} search")
     typer.echo(f"chunking    {manifest.chunking['size']} chars, overlap {manifest.chunking['overlap']}")
     typer.echo(f"contents    {manifest.counts['articles']} articles, {manifest.counts['chunks']} chunks")
     typer.echo(

@@ -123,6 +123,7 @@ def test_info_shows_model_and_counts(built_home) -> None:
     assert f"model       {DEFAULT_MODEL}  (384 dimensions)" in result.stdout
     assert f"7 articles, {manifest.counts['chunks']} chunks" in result.stdout
     assert "chunking    220 chars, overlap 60" in result.stdout
+    assert "vectors     int8 embeddings, exact search" in result.stdout
     assert "wujin/000_540523ca5f8d8d9a.txt" in result.stdout
 
 

@@ -8,11 +8,9 @@ and no run history; the theme uses system fonts, so the page fetches nothing fro
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import sys
-import threading
 from collections.abc import Callable
 
 from embeddings.errors import NewsqaError
@@ -89,11 +87,7 @@ def serve(
     if warning:
         log.warning(warning)
     print(f"loading the model and index ({settings.resolved_index_dir}) …", file=sys.stderr, flush=True)
-    # Gradio's import (~2 s) overlaps the model's load, which runs mostly outside the GIL.
-    ui_import = threading.Thread(target=importlib.import_module, args=("ui.app",), daemon=True)
-    ui_import.start()
     prepare(settings, progress)
-    ui_import.join()
 
     from ui.app import CSS, build_app, theme
 

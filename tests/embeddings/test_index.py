@@ -62,7 +62,9 @@ def test_sample_index_round_trip(sample_index: BuildReport, sample_articles: lis
     assert index.manifest == sample_index.manifest
     assert list(index.articles.values()) == sample_articles  # same text, metadata and content-hash ids
     assert all(article_id == article.id for article_id, article in index.articles.items())
-    assert list(index.chunks) == [c for a in sample_articles for c in chunk_article(a, CHUNKING)]
+    expected = [c for a in sample_articles for c in chunk_article(a, CHUNKING)]
+    assert list(index.chunks) == expected and len(index.chunks) == len(expected)
+    assert index.chunks[1:4] == expected[1:4] and index.chunks[-1] == expected[-1]
     assert index.vectors.ntotal == len(index.chunks) == index.manifest.counts["chunks"]
     assert index.vectors.d == 384
     assert index.keywords.scores["num_docs"] == len(index.chunks)

@@ -85,18 +85,15 @@ class SentenceTransformerEncoder:
 
         prompts = getattr(self.model, "prompts", {}) or {}
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.precision == "bf16"):
-            vectors = self._encode(texts, prompts, kind)
+            vectors = self.model.encode(
+                list(texts),
+                prompt_name=kind if kind in prompts else None,
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
         return np.ascontiguousarray(vectors, dtype=np.float32)
-
-    def _encode(self, texts: Sequence[str], prompts: dict[str, str], kind: TextKind) -> np.ndarray:
-        return self.model.encode(
-            list(texts),
-            prompt_name=kind if kind in prompts else None,
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
 
 
 def bf16_supported() -> bool:
@@ -124,8 +121,7 @@ def load_encoder(settings: Settings) -> Encoder:
                 "int8 encoding needs OpenVINO's CPU plugin, which does not load here: "
                 "use --precision auto, bf16 or fp32"
             )
-        precision = "auto"
-    if precision == "auto":
+    if precision == "auto":  # int8 unavailable: the fastest torch path
         precision = "bf16" if bf16_supported() else "fp32"
     elif precision == "bf16" and not bf16_supported():
         raise ModelError("this CPU has no bf16 support in torch: use --precision auto or fp32")

@@ -62,10 +62,11 @@ INDEX_FILES = (
     "chunk_dates.npy",
 )
 ENCODE_BATCH = 64  # chunks per encode call; sorted by length so a batch pads little
-# Exact search scans every vector (1.5 KB each) per query: ~3 ms at 20k chunks on 2 cores, ~16 ms
-# at 100k. Beyond EXACT_SEARCH_MAX an HNSW graph answers in ~1.5 ms. e5 vectors crowd together:
-# at 100k chunks M=32 / efConstruction 80 gave recall@10 0.966 against exact search (0.989 even
-# at efSearch 1,024); M=48 / efConstruction 200 gives 0.991 at efSearch 128 (bench/perf.py).
+# Exact search scans every vector (1.5 KB each) per query: ~16 ms at 100k chunks on 2 cores
+# (measured), so ~3 ms at 20k. Beyond EXACT_SEARCH_MAX an HNSW graph answers in ~1.5 ms.
+# e5 vectors crowd together: at 100k chunks M=32 / efConstruction 80 gave recall@10 0.966
+# against exact search (0.989 even at efSearch 1,024); M=48 / efConstruction 200 gives 0.991 at
+# efSearch 128 (bench/perf.py).
 EXACT_SEARCH_MAX = 20_000
 HNSW_NEIGHBOURS = 48
 HNSW_EF_CONSTRUCTION = 200

@@ -65,12 +65,12 @@ ENCODE_BATCH = 64  # chunks per encode call; sorted by length so a batch pads li
 # Exact search scans every vector (1.5 KB each) per query: ~16 ms at 100k chunks on 2 cores
 # (measured), so ~3 ms at 20k. Beyond EXACT_SEARCH_MAX an HNSW graph answers in ~1.5 ms.
 # e5 vectors crowd together: at 100k chunks M=32 / efConstruction 80 gave recall@10 0.966
-# against exact search (0.989 even at efSearch 1,024); M=48 / efConstruction 200 gives 0.991 at
-# efSearch 128 (bench/perf.py).
+# against exact search (0.989 even at efSearch 1,024). With M=48 / efConstruction 200, efSearch
+# 128 gave 0.990 at 50k and 0.992 at 100k; 192 gives 0.994 at both for +0.4 ms (bench/perf.py).
 EXACT_SEARCH_MAX = 20_000
 HNSW_NEIGHBOURS = 48
 HNSW_EF_CONSTRUCTION = 200
-HNSW_EF_SEARCH = 128
+HNSW_EF_SEARCH = 192
 FILTERED_EXACT_MAX = 20_000  # a date filter leaving fewer chunks than this is searched exactly
 
 

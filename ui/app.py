@@ -15,7 +15,7 @@ from embeddings.errors import NewsqaError
 from embeddings.index import read_people
 from embeddings.settings import Settings
 from qa.officials import Person, group_people
-from ui.chat import api_answer, respond
+from ui.chat import Answerer, api_answer, local_answerer, respond
 from ui.render import PLACEHOLDER_HTML
 
 __all__ = ["CSS", "EXAMPLES", "build_app", "theme"]
@@ -83,11 +83,13 @@ def person_question(person: Person) -> str:
     return f"{person.name}报道了哪些新闻？" if person.role == "reporter" else f"{person.name}参加了哪些活动？"
 
 
-def build_app(settings: Settings) -> gr.Blocks:
-    """The chat page over the index of `settings` (the model and index load on first use)."""
+def build_app(settings: Settings, answerer: Answerer | None = None) -> gr.Blocks:
+    """The chat page over the index of `settings`. Questions go to `answerer`, by default
+    answered in this process, loading the model and index on first use."""
+    answerer = answerer or local_answerer(settings)
 
     def ask(question: str, chat: list, conversation: list, date_from: str, date_to: str):
-        reply = respond(settings, question, chat or [], conversation or [], date_from, date_to)
+        reply = respond(answerer, question, chat or [], conversation or [], date_from, date_to)
         return "", reply.chat, reply.conversation, reply.sources_html
 
     people = people_of(settings)
@@ -107,7 +109,7 @@ def build_app(settings: Settings) -> gr.Blocks:
         quotes), related passages when abstaining, and seconds.
         """
         try:
-            return api_answer(settings, question, history_json)
+            return api_answer(answerer, question, history_json)
         except NewsqaError as error:
             raise gr.Error(str(error)) from None
 

@@ -1,9 +1,10 @@
 """Serve the chat UI locally: index ready, model warm, queue sized for a 2-core CPU, nothing online.
 
 `serve(settings)` builds the default index when it is missing (progress through `progress`),
-loads the model and index once and runs one query so the first user's question is fast, then
-launches Gradio on 127.0.0.1 with no share link, no analytics, no MCP server, no monitoring page
-and no run history; the theme uses system fonts, so the page fetches nothing from the internet.
+starts the answering worker (ui.worker: it loads the model and index and runs one query, so the
+first user's question is fast, while this process imports Gradio), then launches Gradio on
+127.0.0.1 with no share link, no analytics, no MCP server, no monitoring page and no run
+history; the theme uses system fonts, so the page fetches nothing from the internet.
 """
 
 from __future__ import annotations
@@ -16,24 +17,13 @@ from collections.abc import Callable
 from embeddings.errors import NewsqaError
 from embeddings.settings import Settings
 
-__all__ = ["CONCURRENCY", "WARMUP_QUESTION", "host_warning", "launch_options", "prepare", "serve"]
+__all__ = ["CONCURRENCY", "host_warning", "launch_options", "serve"]
 
 log = logging.getLogger(__name__)
 
 CONCURRENCY = 2  # questions answered at once: the model runs on 2 CPU cores
 QUEUE_SIZE = 64  # questions waiting beyond that; more get "queue full"
-WARMUP_QUESTION = "前黄浜全长多少公里？"
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
-
-
-def prepare(settings: Settings, progress: Callable[[int, int], None] | None = None) -> None:
-    """Build the default index if it is missing, load model and index, answer one warm-up question."""
-    from embeddings.build import ensure_default_index
-    from qa.answer import answer_with
-    from qa.retrieve import get_retriever
-
-    ensure_default_index(settings, progress=progress)
-    answer_with(get_retriever(settings), WARMUP_QUESTION)
 
 
 def host_warning(host: str) -> str | None:
@@ -78,7 +68,7 @@ def serve(
     progress: Callable[[int, int], None] | None = None,
     auth: str | None = None,
 ) -> None:
-    """Prepare the index and model, then serve the chat UI at http://host:port until interrupted.
+    """Load the index and model, then serve the chat UI at http://host:port until interrupted.
 
     `auth` ("user:password", else NEWSQA_AUTH) puts the page and its API behind a login."""
     login = parse_auth(auth or os.environ.get("NEWSQA_AUTH"))
@@ -86,11 +76,20 @@ def serve(
     warning = host_warning(host)
     if warning:
         log.warning(warning)
-    print(f"loading the model and index ({settings.resolved_index_dir}) …", file=sys.stderr, flush=True)
-    prepare(settings, progress)
+    from embeddings.build import ensure_default_index
 
+    ensure_default_index(settings, progress)  # here, not in the worker: its progress bar shows
+    print(f"loading the model and index ({settings.resolved_index_dir}) …", file=sys.stderr, flush=True)
+    from ui.worker import AnswerWorker
+
+    worker = AnswerWorker(settings)
+    ready = worker.start()  # the worker loads the model and index while Gradio is imported below
     from ui.app import CSS, build_app, theme
 
-    demo = build_app(settings)
-    demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
-    demo.launch(theme=theme(), css=CSS, **launch_options(host, port, login))
+    try:
+        ready.result()
+        demo = build_app(settings, worker.answer)
+        demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
+        demo.launch(theme=theme(), css=CSS, **launch_options(host, port, login))
+    finally:
+        worker.close()

@@ -23,8 +23,9 @@ from concurrent.futures import Future
 from multiprocessing.managers import BaseManager
 
 from embeddings.settings import Settings
-from qa.answer import Answer, answer
+from qa.answer import Answer
 from qa.history import Turn
+from ui.chat import local_answerer
 
 __all__ = ["AnswerService", "AnswerWorker"]
 
@@ -35,10 +36,10 @@ WARMUP_QUESTION = "前黄浜全长多少公里？"
 
 
 class AnswerService:
-    """What lives in the worker: answers over the index of `settings`."""
+    """What lives in the worker: `answer` is `ui.chat.local_answerer` over `settings`' index."""
 
     def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+        self.answer = local_answerer(settings)
 
     def warm_up(self) -> None:
         """Load the model and index and answer one question (raises NewsqaError if they can't)."""
@@ -46,15 +47,6 @@ class AnswerService:
 
     def pid(self) -> int:
         return os.getpid()
-
-    def answer(
-        self,
-        question: str,
-        history: Sequence[Turn] = (),
-        date_from: str | None = None,
-        date_to: str | None = None,
-    ) -> Answer:
-        return answer(question, history, settings=self.settings, date_from=date_from, date_to=date_to)
 
 
 class _Manager(BaseManager):
@@ -135,14 +127,14 @@ class AnswerWorker:
     ) -> Answer:
         service = self._started()
         try:
-            return service.answer(question, list(history), date_from, date_to)
+            return service.answer(question, list(history), date_from=date_from, date_to=date_to)
         except (EOFError, ConnectionError) as error:  # the worker process is gone
             log.warning("the answering process stopped (%s); starting a new one", error)
             with self._lock:
                 if self._service is service:  # not replaced yet by another thread
                     self._shutdown()
                     self._launch()
-            return self._started().answer(question, list(history), date_from, date_to)
+            return self._started().answer(question, list(history), date_from=date_from, date_to=date_to)
 
     def _shutdown(self) -> None:
         if self._manager is not None:

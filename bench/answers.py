@@ -1,37 +1,265 @@
-"""Answer quality on the sample: does the cited answer contain an accepted answer, and does the
-assistant abstain exactly when the pages cannot answer?
+"""Answer quality and latency: the span reader against the old sentence scorer, in one run.
 
-    python bench/answers.py [--shared ../shared]
+    python bench/answers.py [--shared ../shared] [--phases sample,cmrc,abstain] [--fresh]
 
-Builds the bundled sample's index in a temporary folder with the default model, answers every
-question of ../shared/eval/wujin_questions.jsonl with `qa.answer`, and writes
-bench/results/answers.json and the README table.
+Phases:
+  sample   the bundled pages and ../shared/eval/wujin_questions.jsonl: does the answer contain an
+           accepted answer, does it lead with it (first 40 characters), does the unanswerable
+           question abstain.
+  cmrc     open-book CMRC 2018 dev: all 3,219 questions over the 2,088-paragraph corpus of
+           bench/retrieval.py (CMRC dev + XQuAD-zh + DRCD dev as distractors), the project's own
+           retrieval. Short-answer exact match and character F1 (CMRC's official metric), answer
+           text contains an accepted answer, its first 40 characters do, hit@1 of the first
+           passage after re-ranking, abstention rate, and answer latency p50 / p95.
+  abstain  a fixed random 300 of those questions over the corpus without their paragraphs: the
+           share that abstains.
+Each method's answers are kept per question in <home>/bench-answers/progress.jsonl, so a stopped
+run resumes where it was (--fresh starts over). Vectors are cached in <home>/bench-cache.sqlite.
+Results go to bench/results/answers.json and the README.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import random
+import statistics
 import sys
-import tempfile
 import time
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.readme import replace_section  # noqa: E402
+from bench.retrieval import cmrc_corpus, squad_paragraphs  # noqa: E402
+from embeddings.articles import Article  # noqa: E402
 from embeddings.build import build_from_paths  # noqa: E402
+from embeddings.embedding_cache import CachingEncoder  # noqa: E402
+from embeddings.encoder import load_encoder  # noqa: E402
+from embeddings.index import build_index, load_index  # noqa: E402
 from embeddings.settings import Settings  # noqa: E402
-from qa.answer import answer_with  # noqa: E402
-from qa.retrieve import get_retriever  # noqa: E402
+from qa.answer import Answer, answer_with  # noqa: E402
+from qa.reader.loading import get_reader  # noqa: E402
+from qa.reader.metrics import exact_match, f1  # noqa: E402
+from qa.retrieve import Retriever, get_retriever  # noqa: E402
+
+METHODS = ("sentences", "reader")
+ABSTAIN_QUESTIONS = 300
+LEAD_CHARS = 40
 
 
-def judge(row: dict, result) -> bool:
-    if not row["answers"]:
-        return result.abstained
-    return not result.abstained and any(a in result.text for a in row["answers"])
+@dataclass(frozen=True)
+class Item:
+    qid: str
+    question: str
+    answers: tuple[str, ...]  # empty: the corpus cannot answer it
+
+
+class Progress:
+    """Per-question records of one phase and method, appended as they are made."""
+
+    def __init__(self, path: Path, fresh: bool) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if fresh and path.exists():
+            path.unlink()
+        self.path = path
+        self.done: dict[tuple[str, str, str], dict] = {}
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                row = json.loads(line)
+                self.done[(row["phase"], row["method"], row["qid"])] = row
+
+    def add(self, row: dict) -> None:
+        self.done[(row["phase"], row["method"], row["qid"])] = row
+        with self.path.open("a", encoding="utf-8") as out:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def record(phase: str, method: str, item: Item, result: Answer, seconds: float) -> dict:
+    short = result.short_answer or ""
+    first = result.citations[0].hit if result.citations else (result.related[0] if result.related else None)
+    return {
+        "phase": phase,
+        "method": method,
+        "qid": item.qid,
+        "question": item.question,
+        "expected": list(item.answers),
+        "abstained": result.abstained,
+        "short_answer": result.short_answer,
+        "confidence": result.confidence,
+        "text": result.text,
+        "em": exact_match(short, item.answers) if item.answers and not result.abstained else 0.0,
+        "f1": f1(short, item.answers) if item.answers and not result.abstained else 0.0,
+        "contains": not result.abstained and any(a in result.text for a in item.answers),
+        "leads": not result.abstained and any(a in result.text[:LEAD_CHARS] for a in item.answers),
+        "hit1": first is not None and any(a in first.text for a in item.answers),
+        "seconds": round(seconds, 4),
+    }
+
+
+def answer_all(
+    phase: str, retriever: Retriever, items: Sequence[Item], progress: Progress, settings: Settings
+) -> dict[str, list[dict]]:
+    """Every item answered by both methods (resuming from `progress`)."""
+    readers = {"sentences": None, "reader": get_reader(settings)}
+    rows: dict[str, list[dict]] = {}
+    for method, reader in readers.items():
+        started, count = time.perf_counter(), 0
+        for item in items:
+            if (phase, method, item.qid) in progress.done:
+                continue
+            t = time.perf_counter()
+            result = answer_with(retriever, item.question, reader=reader)
+            progress.add(record(phase, method, item, result, time.perf_counter() - t))
+            count += 1
+            if count % 250 == 0:
+                print(
+                    f"  {phase} {method}: {count} answered, {time.perf_counter() - started:.0f}s", flush=True
+                )
+        rows[method] = [progress.done[(phase, method, item.qid)] for item in items]
+    return rows
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def mean(key: str, rows: list[dict]) -> float:
+    return round(statistics.fmean(float(r[key]) for r in rows), 4)
+
+
+def summarize(rows: list[dict]) -> dict:
+    answerable = [r for r in rows if r["expected"]]
+    unanswerable = [r for r in rows if not r["expected"]]
+    out = {"questions": len(rows)}
+    if answerable:
+        out |= {key: mean(key, answerable) for key in ("em", "f1", "contains", "leads", "hit1")}
+        out["answerable_abstained"] = mean("abstained", answerable)
+    if unanswerable:
+        out["unanswerable_abstained"] = mean("abstained", unanswerable)
+    seconds = [r["seconds"] for r in rows]
+    out |= {
+        "p50_ms": round(1000 * percentile(seconds, 0.5), 1),
+        "p95_ms": round(1000 * percentile(seconds, 0.95), 1),
+    }
+    return out
+
+
+def sample_phase(shared: Path, settings: Settings, work: Path, progress: Progress) -> dict:
+    rows = [json.loads(line) for line in (shared / "eval/wujin_questions.jsonl").open(encoding="utf-8")]
+    items = [Item(r["id"], r["question"], tuple(r["answers"])) for r in rows]
+    sample = replace(settings, index_dir=work / "sample-index")
+    build_from_paths([], sample)
+    answered = answer_all("sample", get_retriever(sample), items, progress, settings)
+    return {method: summarize(rs) for method, rs in answered.items()} | {"rows": answered}
+
+
+def cmrc_items(shared: Path) -> list[Item]:
+    return [
+        Item(qa["id"], qa["question"], tuple(a["text"] for a in qa["answers"] if a["text"]))
+        for _, _, qas in squad_paragraphs(shared / "eval/cmrc2018/cmrc2018_dev.json")
+        for qa in qas
+    ]
+
+
+def retriever_over(
+    articles: list[Article], encoder: CachingEncoder, settings: Settings, folder: Path
+) -> Retriever:
+    if not (folder / "CURRENT").is_file():
+        started = time.perf_counter()
+        build_index(articles, encoder, folder, settings.chunking)
+        print(
+            f"  built {folder.name}: {len(articles)} articles in {time.perf_counter() - started:.0f}s",
+            flush=True,
+        )
+    return Retriever(load_index(folder, encoder.model_id), encoder)
+
+
+def cmrc_phase(
+    shared: Path, settings: Settings, encoder: CachingEncoder, work: Path, progress: Progress
+) -> dict:
+    corpus = cmrc_corpus(shared)
+    retriever = retriever_over(corpus.articles, encoder, settings, work / "cmrc-index")
+    answered = answer_all("cmrc", retriever, cmrc_items(shared), progress, settings)
+    return {method: summarize(rs) for method, rs in answered.items()}
+
+
+def abstain_phase(
+    shared: Path, settings: Settings, encoder: CachingEncoder, work: Path, progress: Progress
+) -> dict:
+    """The fixed 300 questions over the corpus without the paragraphs that answer them."""
+    corpus = cmrc_corpus(shared)
+    cmrc = squad_paragraphs(shared / "eval/cmrc2018/cmrc2018_dev.json")
+    paragraph_of = {qa["id"]: i for i, (_, _, qas) in enumerate(cmrc) for qa in qas}
+    chosen = random.Random(2018).sample(cmrc_items(shared), ABSTAIN_QUESTIONS)
+    removed = {f"p{paragraph_of[item.qid]}" for item in chosen}
+    kept = [a for a in corpus.articles if a.source not in removed]
+    retriever = retriever_over(kept, encoder, settings, work / "abstain-index")
+    items = [Item(item.qid, item.question, ()) for item in chosen]  # nothing left can answer them
+    answered = answer_all("abstain", retriever, items, progress, settings)
+    return {method: summarize(rs) | {"removed_paragraphs": len(removed)} for method, rs in answered.items()}
+
+
+def readme_table(results: dict, card: dict) -> str:
+    lines = [
+        "| set | method | EM | F1 | contains answer | leads with it | hit@1 | answerable abstained "
+        "| unanswerable abstained | p50 / p95 |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for phase in ("cmrc", "abstain", "sample"):
+        for method in METHODS:
+            s = results.get(phase, {}).get(method)
+            if not s:
+                continue
+            cells = [
+                f"{s[k]:.3f}" if k in s else "–"
+                for k in (
+                    "em",
+                    "f1",
+                    "contains",
+                    "leads",
+                    "hit1",
+                    "answerable_abstained",
+                    "unanswerable_abstained",
+                )
+            ]
+            name = {
+                "cmrc": "CMRC dev open-book (3,219)",
+                "abstain": "CMRC, answer removed (300)",
+                "sample": "sample pages (23)",
+            }[phase]
+            lines.append(
+                f"| {name} | {method} | "
+                + " | ".join(cells)
+                + f" | {s['p50_ms']:.0f} / {s['p95_ms']:.0f} ms |"
+            )
+    lines.append("")
+    lines.append(
+        f"Reader: {card['precision']}, trained {card['minutes']:.0f} min, "
+        f"shipped weights {card['mb']:.1f} MB, load {card['load_seconds']:.1f} s (warm cache)."
+    )
+    return "\n".join(lines)
+
+
+def reader_facts(settings: Settings) -> dict:
+    from qa.reader.loading import load_reader
+    from qa.reader.model import READER_WEIGHTS, read_card, shipped_dir
+
+    started = time.perf_counter()
+    reader = load_reader(settings)  # the int8 model is cached by now: this is a warm load
+    card = read_card()
+    return {
+        "precision": reader.precision,
+        "load_seconds": round(time.perf_counter() - started, 2),
+        "mb": (shipped_dir() / READER_WEIGHTS).stat().st_size / 1e6,
+        "minutes": card.training["seconds"] / 60,
+        "threshold": card.threshold,
+        "heldout": card.scores,
+    }
 
 
 def main() -> None:
@@ -39,53 +267,31 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
+    parser.add_argument("--phases", default="sample,cmrc,abstain")
+    parser.add_argument("--fresh", action="store_true", help="discard the answers of a stopped run")
     args = parser.parse_args()
-    rows = [json.loads(line) for line in (args.shared / "eval/wujin_questions.jsonl").open(encoding="utf-8")]
-    with tempfile.TemporaryDirectory(prefix="newsqa-answers-") as tmp:
-        settings = replace(Settings.from_env(), index_dir=Path(tmp) / "index")
-        build_from_paths([], settings)
-        retriever = get_retriever(settings)
-        started = time.perf_counter()
-        results = [(row, answer_with(retriever, row["question"])) for row in rows]
-        seconds = time.perf_counter() - started
-    answerable = [(row, r) for row, r in results if row["answers"]]
-    unanswerable = [(row, r) for row, r in results if not row["answers"]]
-    summary = {
-        "answerable_correct": sum(judge(row, r) for row, r in answerable),
-        "answerable": len(answerable),
-        "unanswerable_abstained": sum(judge(row, r) for row, r in unanswerable),
-        "unanswerable": len(unanswerable),
-        "short_answers": sum(r.short_answer is not None for _, r in answerable),
-        "mean_seconds": round(seconds / len(rows), 3),
-    }
-    details = [
-        {
-            "id": row["id"],
-            "question": row["question"],
-            "expected": row["answers"],
-            "short_answer": r.short_answer,
-            "abstained": r.abstained,
-            "correct": judge(row, r),
-            "answer": r.text,
-        }
-        for row, r in results
-    ]
-    out = ROOT / "bench" / "results" / "answers.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"summary": summary, "questions": details}, ensure_ascii=False, indent=2))
-    table = (
-        "| answerable answered correctly | unanswerable abstained | with a short answer | mean time |\n"
-        "|---|---|---|---|\n"
-        f"| {summary['answerable_correct']}/{summary['answerable']} "
-        f"({summary['answerable_correct'] / summary['answerable']:.0%}) "
-        f"| {summary['unanswerable_abstained']}/{summary['unanswerable']} "
-        f"| {summary['short_answers']}/{summary['answerable']} | {summary['mean_seconds']} s |"
-    )
-    replace_section("answers-bench", table)
-    print(json.dumps(summary, indent=1))
-    for d in details:
-        if not d["correct"]:
-            print("wrong:", d["question"], d["expected"], "->", d["answer"][:80])
+    settings = Settings.from_env()
+    work = settings.home / "bench-answers"
+    progress = Progress(work / "progress.jsonl", args.fresh)
+    out_path = ROOT / "bench" / "results" / "answers.json"
+    results = json.loads(out_path.read_text(encoding="utf-8")).get("results", {}) if out_path.exists() else {}
+    phases = args.phases.split(",")
+    encoder = CachingEncoder(load_encoder(settings), settings.home / "bench-cache.sqlite")
+    started = time.perf_counter()
+    for phase in phases:
+        print(f"{phase}…", flush=True)
+        if phase == "sample":
+            results["sample"] = sample_phase(args.shared, settings, work, progress)
+        elif phase == "cmrc":
+            results["cmrc"] = cmrc_phase(args.shared, settings, encoder, work, progress)
+        elif phase == "abstain":
+            results["abstain"] = abstain_phase(args.shared, settings, encoder, work, progress)
+        print(json.dumps({m: results[phase][m] for m in METHODS}, indent=1), flush=True)
+    facts = reader_facts(settings)
+    out = {"reader": facts, "seconds": round(time.perf_counter() - started, 1), "results": results}
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
+    replace_section("answers-bench", readme_table(results, facts))
 
 
 if __name__ == "__main__":

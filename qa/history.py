@@ -1,9 +1,13 @@
 """Follow-up questions: carry the person or topic of the previous turn into the search, no LLM.
 
 A question that leans on the conversation (他/她/其/该…, or 那… / 还… with no subject of its own)
-is searched with the previous turn's person, or failing that the previous question's words:
-乔俊杰担任什么职务？ then 他还参加了哪些活动？ searches 乔俊杰还参加了哪些活动？. A question that
-names its own subject (那汉滨区的区长是谁？) is searched as asked, minus the leading 那.
+is searched with the previous turn's person: 乔俊杰担任什么职务？ then 他还参加了哪些活动？
+searches 乔俊杰还参加了哪些活动？. When the previous turn names nobody, a personal pronoun (他, 她,
+此人…) is resolved to the official the previous answer's cited article is about; when that
+article names nobody either, the follow-up is left unresolved and says so (searching the two
+questions glued together would only repeat the previous answer). Other leaning questions (其…,
+还有…) are searched with the previous question's words. A question that names its own subject
+(那汉滨区的区长是谁？) is searched as asked, minus the leading 那.
 """
 
 from __future__ import annotations
@@ -14,9 +18,12 @@ from dataclasses import dataclass
 
 from embeddings.people import find_people
 
-__all__ = ["Turn", "contextualize", "normalize_history"]
+__all__ = ["FollowUp", "Turn", "contextualize", "normalize_history"]
 
 _PRONOUN = re.compile(r"他们|她们|他|她|其|该人|此人|这位|那位")
+_PERSONAL = re.compile(r"他们|她们|他|她|该人|此人|这位|那位")
+_CITATION_MARK = re.compile(r"\[\d+\]")
+_MIN_QUOTE = 6  # characters of a quoted sentence enough to find its article
 _LEANING_START = re.compile(r"^(?:那么|那|还有|另外|此外|然后)[，,]?")
 _OWN_SUBJECT = re.compile(r"[\u4e00-\u9fff]{2,}(?:区|镇|市|县|村|街道)|[\u4e00-\u9fff]{2,}(?:会|馆|浜)")
 
@@ -25,6 +32,12 @@ _OWN_SUBJECT = re.compile(r"[\u4e00-\u9fff]{2,}(?:区|镇|市|县|村|街道)|[\
 class Turn:
     question: str
     answer: str = ""
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    query: str  # the question to search
+    unresolved: str | None = None  # a pronoun that nobody in the conversation could stand for
 
 
 def _text_of(content: object) -> str:
@@ -62,20 +75,33 @@ def _focus(turn: Turn, names: frozenset[str]) -> str | None:
     return None
 
 
-def contextualize(question: str, history: Sequence[Turn], index=None) -> str:
+def _cited_person(answer: str, index) -> str | None:
+    """The official most mentioned in the article that the previous answer quotes, if any."""
+    quotes = [q.strip() for q in _CITATION_MARK.split(answer) if len(q.strip()) >= _MIN_QUOTE]
+    quoted = next((aid for q in quotes for aid, article in index.articles.items() if q in article.text), None)
+    if quoted is None:
+        return None
+    names = [r.name for r in index.people if r.article_id == quoted and r.role == "official"]
+    return max(dict.fromkeys(names), key=names.count) if names else None
+
+
+def contextualize(question: str, history: Sequence[Turn], index=None) -> FollowUp:
     """The question to search: rewritten with the previous turn's subject when it leans on it."""
     if not history:
-        return question
+        return FollowUp(question)
     names = frozenset(index.tokenizer.extra_words) if index is not None else frozenset()
     previous = history[-1]
-    has_pronoun = bool(_PRONOUN.search(question))
+    pronoun = _PRONOUN.search(question)
     stripped = _LEANING_START.sub("", question)
-    leans = has_pronoun or stripped != question
-    if not leans:
-        return question
-    if not has_pronoun and (_OWN_SUBJECT.search(stripped) or any(n in stripped for n in names)):
-        return stripped
+    if not pronoun and stripped == question:
+        return FollowUp(question)
+    if not pronoun and (_OWN_SUBJECT.search(stripped) or any(n in stripped for n in names)):
+        return FollowUp(stripped)
     person = _focus(previous, names)
+    if person is None and pronoun and _PERSONAL.fullmatch(pronoun.group(0)):
+        person = _cited_person(previous.answer, index) if index is not None else None
+        if person is None:
+            return FollowUp(question, unresolved=pronoun.group(0))
     if person:
-        return _PRONOUN.sub(person, stripped, count=1) if has_pronoun else f"{person}{stripped}"
-    return f"{previous.question} {stripped}"
+        return FollowUp(_PRONOUN.sub(person, stripped, count=1) if pronoun else f"{person}{stripped}")
+    return FollowUp(f"{previous.question} {stripped}")

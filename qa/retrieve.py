@@ -11,7 +11,10 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import date
 from functools import lru_cache
+from itertools import zip_longest
 from pathlib import Path
+
+import numpy as np
 
 from embeddings.build import ensure_default_index
 from embeddings.dates import DateRange, parse_iso, question_date_range
@@ -21,7 +24,7 @@ from embeddings.index import SearchIndex, current_generation, load_index
 from embeddings.settings import Settings
 from qa.fusion import reciprocal_rank_fusion
 
-__all__ = ["MAX_QUESTION_CHARS", "PassageHit", "RetrievalSettings", "Retriever", "retrieve"]
+__all__ = ["MAX_QUESTION_CHARS", "DateScope", "PassageHit", "RetrievalSettings", "Retriever", "retrieve"]
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +69,12 @@ def check_question(question: str) -> str:
     return question
 
 
+@dataclass(frozen=True)
+class DateScope:
+    window: DateRange
+    keep_undated: bool  # a window the question named (not a filter): undated articles may answer
+
+
 @dataclass
 class Retriever:
     index: SearchIndex
@@ -73,14 +82,25 @@ class Retriever:
     settings: RetrievalSettings = RetrievalSettings()
 
     def rank(
-        self, question: str, mode: str = "hybrid", window: DateRange | None = None
+        self, question: str, mode: str = "hybrid", scope: DateScope | None = None
     ) -> list[tuple[int, float]]:
         """Chunk ids with scores, best first; mode is "hybrid", "dense" or "keyword".
 
-        With a date `window`, only chunks published in it or telling of events in it compete.
+        With a date scope, only chunks published in its window or telling of events in it
+        compete; a scope the question named keeps undated articles in play, each ranked just
+        below the dated match of the same rank (the paper's date may simply be unknown).
         """
+        if scope is None:
+            return self._rank_among(question, mode, None)
+        dated = self._rank_among(question, mode, self.index.chunks_within(scope.window))
+        if not scope.keep_undated:
+            return dated
+        undated = self._rank_among(question, mode, self.index.undated_chunks)
+        merged = [pair for pairs in zip_longest(dated, undated) for pair in pairs if pair is not None]
+        return list({chunk: (chunk, score) for chunk, score in reversed(merged)}.values())[::-1]
+
+    def _rank_among(self, question: str, mode: str, allowed: np.ndarray | None) -> list[tuple[int, float]]:
         n = self.settings.candidates
-        allowed = None if window is None else self.index.chunks_within(window)
         if allowed is not None and not len(allowed):
             return []
         dense = keyword = []
@@ -96,15 +116,17 @@ class Retriever:
             weights=[self.settings.dense_weight, self.settings.keyword_weight],
         )
 
-    def date_window(
+    def date_scope(
         self, question: str, date_from: str | date | None = None, date_to: str | date | None = None
-    ) -> DateRange | None:
-        """The dates to search: given explicitly, else named by the question (2024年6月, 上个月,
-        resolved against the newest issue). A question's dates apply only to a dated archive."""
+    ) -> DateScope | None:
+        """The dates to search: given explicitly (strict), else named by the question (2024年6月,
+        上个月, resolved against the newest issue; undated articles stay in play). A question's
+        dates apply only to a dated archive."""
         if date_from is not None or date_to is not None:
-            return date_window(date_from, date_to)
+            return DateScope(date_window(date_from, date_to), keep_undated=False)
         newest = self.index.newest_date
-        return question_date_range(question, newest)[0] if newest else None
+        window = question_date_range(question, newest)[0] if newest else None
+        return DateScope(window, keep_undated=True) if window else None
 
     def search(
         self,
@@ -115,7 +137,7 @@ class Retriever:
         date_to: str | date | None = None,
     ) -> list[PassageHit]:
         question = check_question(question)
-        return self.to_hits(self.rank(question, mode, self.date_window(question, date_from, date_to)), k)
+        return self.to_hits(self.rank(question, mode, self.date_scope(question, date_from, date_to)), k)
 
     def to_hits(self, ranked: list[tuple[int, float]], k: int) -> list[PassageHit]:
         """Top-k passages, never showing one stretch of an article twice.

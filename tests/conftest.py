@@ -70,6 +70,14 @@ def encoder(settings: Settings, model_dir: Path):
 
 
 @pytest.fixture(scope="session")
+def reader(settings: Settings, model_dir: Path):
+    """The shipped span reader, quantized to int8 once per session (as `newsqa` does on first use)."""
+    from qa.reader.loading import get_reader
+
+    return get_reader(settings)
+
+
+@pytest.fixture(scope="session")
 def sample_settings(settings: Settings) -> Settings:
     """Settings whose index dir holds the bundled sample's index (see `sample_index`)."""
     return replace(settings, index_dir=settings.home / "indexes" / "sample")
@@ -100,17 +108,22 @@ def eval_questions() -> list[dict]:
 
 @pytest.fixture(scope="session")
 def make_home(model_dir: Path, encoder) -> Callable[[Path], Path]:
-    """Turn a folder into a fresh NEWSQA_HOME that reuses the session's converted model and its
-    int8 quantization (made when `encoder` loaded) via symlinks."""
+    """Turn a folder into a fresh NEWSQA_HOME that reuses the session's converted model, its int8
+    quantization (made when `encoder` loaded) and the reader's OpenVINO model (once the `reader`
+    fixture has run) via symlinks; `with_reader=False` leaves the reader to be converted."""
     from embeddings.openvino_encoder import int8_model_dir
+    from qa.reader.loading import reader_ov_dir, reader_precision
 
-    quantized = int8_model_dir(model_dir.parent, DEFAULT_MODEL)
+    encoder_int8 = int8_model_dir(model_dir.parent, DEFAULT_MODEL)
+    session = Settings(home=model_dir.parent.parent)
+    reader_converted = reader_ov_dir(session, reader_precision(session))
 
-    def make(home: Path) -> Path:
+    def make(home: Path, with_reader: bool = True) -> Path:
         (home / "models").mkdir(parents=True, exist_ok=True)
         (home / "models" / DEFAULT_MODEL).symlink_to(model_dir, target_is_directory=True)
-        if quantized.is_dir():
-            (home / "models" / quantized.name).symlink_to(quantized, target_is_directory=True)
+        for quantized in (encoder_int8, reader_converted) if with_reader else (encoder_int8,):
+            if quantized.is_dir():
+                (home / "models" / quantized.name).symlink_to(quantized, target_is_directory=True)
         return home
 
     return make

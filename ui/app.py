@@ -39,7 +39,7 @@ CJK_FONTS = [
 MONO_FONTS = ["Noto Sans Mono CJK SC", "DejaVu Sans Mono", "ui-monospace", "monospace"]
 INTRO = (
     "## 报纸问答\n"
-    "就本地报纸版面提问，回答中的每一句都摘自原文，并以 [1]、[2] 标出出处；"
+    "就本地报纸版面提问，先给出简短答案和把握程度，回答中的每一句都摘自原文，并以 [1]、[2] 标出出处；"
     "右侧列出被引用的段落（标题、记者、日期、文件与字符位置），被引用的句子高亮显示。"
     "可以接着追问，例如先问“乔俊杰担任什么职务？”，再问“他还参加了哪些活动？”。"
 )
@@ -58,6 +58,11 @@ CSS = """
 .nqa-text mark { background: #fde68a; color: #1f2937; padding: 0 1px; border-radius: 2px; }
 .nqa-notice { border-left: 4px solid #f59e0b; padding: 8px 12px; background: var(--block-background-fill); }
 .nqa-related { margin: 6px 0 0; }
+.nqa-short { font-size: 1.35em; margin-bottom: 6px; }
+.nqa-confidence { font-size: 0.65em; font-weight: 600; padding: 1px 8px; border-radius: 10px;
+  background: var(--block-background-fill); border: 1px solid var(--border-color-primary);
+  vertical-align: middle; }
+.nqa-text strong.nqa-answer { background: #f59e0b; color: #111827; border-radius: 2px; }
 """
 
 

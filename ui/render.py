@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
+from itertools import pairwise
 
 from embeddings.errors import (
     IndexMismatchError,
@@ -20,7 +21,7 @@ from embeddings.errors import (
     NewsqaError,
     QuestionError,
 )
-from qa.answer import Answer, Citation
+from qa.answer import Answer, Citation, confidence_words
 from qa.retrieve import MAX_QUESTION_CHARS, PassageHit
 
 __all__ = [
@@ -63,18 +64,34 @@ def _passage_spans(hit: PassageHit, spans: Iterable[tuple[int, int]]) -> list[tu
     return merged
 
 
-def highlight(hit: PassageHit, spans: Iterable[tuple[int, int]] = ()) -> str:
-    """The passage text, escaped, with the cited article spans wrapped in <mark>."""
-    parts, at = [], 0
-    for start, end in _passage_spans(hit, spans):
-        parts.append(html.escape(hit.text[at:start]))
-        parts.append(f"<mark>{html.escape(hit.text[start:end])}</mark>")
-        at = end
-    parts.append(html.escape(hit.text[at:]))
+def highlight(
+    hit: PassageHit, spans: Iterable[tuple[int, int]] = (), answer_span: tuple[int, int] | None = None
+) -> str:
+    """The passage text, escaped, with the cited article spans wrapped in <mark> and the short
+    answer inside them in <strong class="nqa-answer">."""
+    sentences = _passage_spans(hit, spans)
+    answer = _passage_spans(hit, [answer_span]) if answer_span else []
+    cuts = sorted({0, len(hit.text), *(p for span in sentences + answer for p in span)})
+    parts, open_mark = [], False
+    for start, end in pairwise(cuts):
+        in_mark = any(s <= start < e for s, e in sentences)
+        in_answer = any(s <= start < e for s, e in answer)
+        if in_mark != open_mark:
+            parts.append("<mark>" if in_mark else "</mark>")
+            open_mark = in_mark
+        text = html.escape(hit.text[start:end])
+        parts.append(f'<strong class="nqa-answer">{text}</strong>' if in_answer else text)
+    if open_mark:
+        parts.append("</mark>")
     return "".join(parts)
 
 
-def source_card(hit: PassageHit, number: int | None = None, spans: Sequence[tuple[int, int]] = ()) -> str:
+def source_card(
+    hit: PassageHit,
+    number: int | None = None,
+    spans: Sequence[tuple[int, int]] = (),
+    answer_span: tuple[int, int] | None = None,
+) -> str:
     """One passage as a card: [number], title, subtitle, reporter, date, source + span, text."""
     marker = f'<span class="nqa-number">[{number}]</span> ' if number is not None else ""
     subtitle = f'<div class="nqa-subtitle">{html.escape(hit.subtitle)}</div>' if hit.subtitle else ""
@@ -86,7 +103,7 @@ def source_card(hit: PassageHit, number: int | None = None, spans: Sequence[tupl
         f'<article class="nqa-card"{number_attr}>'
         f'<div class="nqa-title">{marker}{html.escape(hit.title)}</div>{subtitle}'
         f'<div class="nqa-meta">{" · ".join(meta)}</div>'
-        f'<p class="nqa-text">{highlight(hit, spans)}</p></article>'
+        f'<p class="nqa-text">{highlight(hit, spans, answer_span)}</p></article>'
     )
 
 
@@ -104,7 +121,7 @@ def render_sources(answer: Answer) -> str:
             + (f'<h4 class="nqa-related">可能相关</h4>{related}' if related else "")
         )
     else:
-        body = "".join(source_card(c.hit, c.number, c.spans) for c in answer.citations)
+        body = "".join(source_card(c.hit, c.number, c.spans, c.answer_span) for c in answer.citations)
     return f'<div class="nqa-sources">{_timing(answer)}{body}</div>'
 
 
@@ -114,11 +131,19 @@ def question_message(question: str) -> str:
 
 
 def answer_message(answer: Answer) -> str:
-    """The chat reply: the answer with its [n] markers, or the no-answer notice."""
+    """The chat reply: the short answer first and large, with the reader's confidence in words,
+    then the cited sentences with their [n] markers; or the no-answer notice."""
     if answer.abstained:
         return f"<strong>{NO_ANSWER}。</strong>{html.escape(answer.text)}右侧列出了可能相关的段落。"
     note = "<br><small>（由语言模型根据引用段落生成，每句已核对出处）</small>" if answer.generated else ""
-    return html.escape(answer.text) + note
+    text, head = answer.text, ""
+    if answer.short_answer and not answer.generated:
+        first, _, rest = text.partition("\n\n")
+        words = confidence_words(answer.confidence)
+        badge = f' <span class="nqa-confidence">{html.escape(words)}</span>' if words else ""
+        head = f'<div class="nqa-short"><strong>{html.escape(first)}</strong>{badge}</div>'
+        text = rest
+    return head + html.escape(text) + note
 
 
 def error_message(error: NewsqaError) -> str:
@@ -138,6 +163,7 @@ def _citation_dict(citation: Citation) -> dict:
         "number": citation.number,
         **_hit_dict(citation.hit),
         "spans": [list(span) for span in citation.spans],
+        "answer_span": list(citation.answer_span) if citation.answer_span else None,
         "quotes": [
             citation.hit.text[s - citation.hit.start : e - citation.hit.start] for s, e in citation.spans
         ],
@@ -153,6 +179,8 @@ def answer_to_dict(answer: Answer) -> dict:
         "short_answer": answer.short_answer,
         "abstained": answer.abstained,
         "generated": answer.generated,
+        "confidence": answer.confidence,
+        "confidence_words": confidence_words(answer.confidence),
         "citations": [_citation_dict(c) for c in answer.citations],
         "related": [_hit_dict(hit) for hit in answer.related],
         "seconds": round(answer.seconds, 3),

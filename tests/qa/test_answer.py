@@ -1,6 +1,8 @@
-"""Cited extractive answers on the sample, with the real model and index."""
+"""Cited answers on the sample, with the real model, the real index and the shipped reader."""
 
 from __future__ import annotations
+
+from functools import partial
 
 import pytest
 
@@ -18,6 +20,12 @@ def retriever(sample_index, sample_settings):
     return get_retriever(sample_settings)
 
 
+@pytest.fixture(scope="module")
+def ask(retriever, reader):
+    """answer_with over the sample, read by the shipped span reader."""
+    return partial(answer_with, retriever, reader=reader)
+
+
 @pytest.mark.parametrize(
     ("question", "short"),
     [
@@ -29,17 +37,17 @@ def retriever(sample_index, sample_settings):
         ("区人大常委会工作综述是哪位记者写的？", "史莲寅"),
     ],
 )
-def test_short_answer_leads_and_is_cited(retriever, question: str, short: str) -> None:
-    result = answer_with(retriever, question)
+def test_short_answer_leads_and_is_cited(ask, retriever, question: str, short: str) -> None:
+    result = ask(question)
     assert not result.abstained
     assert result.short_answer == short
     assert result.text.startswith(f"{short}[1]")
     assert result.citations[0].number == 1
 
 
-def test_every_cited_sentence_is_verbatim_in_its_passage(retriever, eval_questions) -> None:
+def test_every_cited_sentence_is_verbatim_in_its_passage(ask, retriever, eval_questions) -> None:
     for row in eval_questions:
-        result = answer_with(retriever, row["question"])
+        result = ask(row["question"])
         for citation in result.citations:
             article = retriever.index.articles[citation.hit.article_id]
             assert citation.hit.text == article.text[citation.hit.start : citation.hit.end]
@@ -49,11 +57,11 @@ def test_every_cited_sentence_is_verbatim_in_its_passage(retriever, eval_questio
                 assert f"{quoted}[{citation.number}]" in result.text
 
 
-def test_eval_questions_meet_the_bar(retriever, eval_questions) -> None:
+def test_eval_questions_meet_the_bar(ask, retriever, eval_questions) -> None:
     answerable = [r for r in eval_questions if r["answers"]]
     correct = 0
     for row in eval_questions:
-        result = answer_with(retriever, row["question"])
+        result = ask(row["question"])
         if not row["answers"]:
             assert result.abstained, row["question"]
             assert result.text == ABSTAIN_TEXT and result.related
@@ -62,23 +70,23 @@ def test_eval_questions_meet_the_bar(retriever, eval_questions) -> None:
     assert correct >= 0.9 * len(answerable), f"{correct}/{len(answerable)}"
 
 
-def test_unanswerable_question_abstains_with_related_passages(retriever) -> None:
-    result = answer_with(retriever, "武进的GDP是多少？")
+def test_unanswerable_question_abstains_with_related_passages(ask, retriever) -> None:
+    result = ask("武进的GDP是多少？")
     assert result.abstained and not result.citations
     assert 1 <= len(result.related) <= 3
 
 
-def test_follow_up_about_a_person(retriever) -> None:
-    first = answer_with(retriever, "乔俊杰担任什么职务？")
+def test_follow_up_about_a_person(ask, retriever) -> None:
+    first = ask("乔俊杰担任什么职务？")
     assert "区委书记" in (first.short_answer or "")
-    second = answer_with(retriever, "他还参加了哪些活动？", [Turn("乔俊杰担任什么职务？", first.text)])
+    second = ask("他还参加了哪些活动？", [Turn("乔俊杰担任什么职务？", first.text)])
     assert "乔俊杰" in second.search_query
     assert not second.abstained and "乔俊杰" in second.text
 
 
-def test_follow_up_switches_place(retriever) -> None:
-    first = answer_with(retriever, "武进区区长是谁？")
-    second = answer_with(retriever, "那汉滨区的区长是谁？", [Turn("武进区区长是谁？", first.text)])
+def test_follow_up_switches_place(ask, retriever) -> None:
+    first = ask("武进区区长是谁？")
+    second = ask("那汉滨区的区长是谁？", [Turn("武进区区长是谁？", first.text)])
     assert first.short_answer == "恽淇丞"
     assert second.short_answer == "吴大林"
 
@@ -93,14 +101,14 @@ def test_history_as_chat_messages(sample_index, sample_settings) -> None:
 
 
 @pytest.mark.parametrize("question", ["", "   ", "问" * 600])
-def test_bad_questions_raise_a_clear_error(retriever, question: str) -> None:
+def test_bad_questions_raise_a_clear_error(ask, retriever, question: str) -> None:
     with pytest.raises(QuestionError):
-        answer_with(retriever, question)
+        ask(question)
 
 
 @pytest.mark.parametrize(
     "question", ["😀😀😀", "Who is the mayor of Wujin?", "<script>alert(1)</script>", "？？？", "的的的"]
 )
-def test_odd_questions_abstain_instead_of_failing(retriever, question: str) -> None:
-    result = answer_with(retriever, question)
+def test_odd_questions_abstain_instead_of_failing(ask, retriever, question: str) -> None:
+    result = ask(question)
     assert result.abstained and result.text == ABSTAIN_TEXT

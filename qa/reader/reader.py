@@ -1,0 +1,112 @@
+"""Question + passages -> the best answer span of each passage, with its no-answer margin.
+
+`Reader.read(question, passages)` windows every passage (the card's max length, with a stride
+for long ones), runs the span network on all windows in one batch, and keeps each passage's best
+span (qa.reader.spans). The network runs in torch, or as the int8 OpenVINO model that
+qa/reader/loading.py builds once per base model; both take the same token arrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from qa.reader.model import ReaderCard
+from qa.reader.spans import best_span, snap_to_text
+
+__all__ = ["Reader", "ReaderSpan", "torch_runner"]
+
+STRIDE = 48  # tokens shared by consecutive windows of a long passage
+BATCH = 16
+
+# (input_ids, attention_mask) -> (start_logits, end_logits), all [windows, tokens]
+Runner = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class ReaderSpan:
+    passage: int  # index into the passages given to read()
+    start: int  # character offsets in that passage
+    end: int
+    text: str
+    margin: float  # best span score minus the no-answer score: > card.threshold means "answer"
+
+
+def torch_runner(model) -> Runner:
+    import torch
+
+    model.eval()
+
+    def run(input_ids: np.ndarray, attention_mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        with torch.inference_mode():
+            out = model(
+                input_ids=torch.from_numpy(input_ids), attention_mask=torch.from_numpy(attention_mask)
+            )
+        return out.start_logits.float().numpy(), out.end_logits.float().numpy()
+
+    return run
+
+
+@dataclass
+class Reader:
+    tokenizer: object  # tokenizers.Tokenizer of the base model (its tokenizer.json)
+    run: Runner
+    card: ReaderCard
+    precision: str  # "int8" (OpenVINO) or "fp32" (torch)
+    pad_id: int = 1
+
+    def __post_init__(self) -> None:
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(self.card.max_length, stride=STRIDE, strategy="only_second")
+
+    def read(
+        self, question: str, passages: Sequence[str], max_tokens: int | None = None
+    ) -> list[ReaderSpan | None]:
+        """Each passage's best span (None when it has none), in the order given; spans are at
+        most `max_tokens` long (default: the card's limit)."""
+        windows = [
+            (number, window)
+            for number, encoding in enumerate(self.tokenizer.encode_batch([(question, p) for p in passages]))
+            for window in (encoding, *encoding.overflowing)
+        ]
+        if not windows:
+            return []
+        starts, ends = self._logits([w for _, w in windows])
+        best: list[ReaderSpan | None] = [None] * len(passages)
+        for row, (number, window) in enumerate(windows):
+            mask = np.array([sid == 1 for sid in window.sequence_ids])
+            span = best_span(
+                starts[row],
+                ends[row],
+                np.array(window.offsets),
+                mask,
+                max_tokens or self.card.max_answer_tokens,
+            )
+            if span is None or (best[number] is not None and best[number].margin >= span.margin):
+                continue
+            text = passages[number]
+            start, end = snap_to_text(text, span.start, span.end)
+            if start < end:
+                best[number] = ReaderSpan(number, start, end, text[start:end], span.margin)
+        return best
+
+    def _logits(self, windows: list) -> tuple[np.ndarray, np.ndarray]:
+        """Start and end logits of every window, run in batches padded to the batch's longest."""
+        # Lengths rounded up to a multiple of 32: OpenVINO keeps buffers per input shape.
+        width = -(-max(len(w.ids) for w in windows) // 32) * 32
+        starts = np.full((len(windows), width), -np.inf, dtype=np.float32)
+        ends = starts.copy()
+        for first in range(0, len(windows), BATCH):
+            part = windows[first : first + BATCH]
+            longest = -(-max(len(w.ids) for w in part) // 32) * 32
+            ids = np.full((len(part), longest), self.pad_id, dtype=np.int64)
+            mask = np.zeros((len(part), longest), dtype=np.int64)
+            for row, window in enumerate(part):
+                ids[row, : len(window.ids)] = window.ids
+                mask[row, : len(window.ids)] = 1
+            start, end = self.run(ids, mask)
+            starts[first : first + len(part), :longest] = start
+            ends[first : first + len(part), :longest] = end
+        return starts, ends

@@ -1,0 +1,68 @@
+"""Start/end logits of one window -> the best answer span in characters, and its no-answer margin.
+
+Pure functions over arrays (no model): SQuAD 2.0 style. A window is [CLS] question [SEP][SEP]
+passage [SEP]; position 0 (CLS) is "no answer". A span's score is start[s] + end[e] over passage
+tokens with s <= e < s + max_tokens; the margin is the best span's score minus the CLS score, and
+the reader abstains when no window's margin reaches the calibrated threshold.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["SpanScore", "best_span", "snap_to_text"]
+
+# Characters a span never begins or ends with: an answer is 2.3公里, not ，2.3公里。
+_EDGE_PUNCTUATION = set(" \t\n\r，。、；：！？,.;:!?…—-·（）()《》〈〉「」『』【】“”‘’\"'")
+_OPENERS = {"《": "》", "“": "”", "「": "」", "『": "』", "（": "）", "(": ")", "【": "】", "‘": "’"}
+
+
+@dataclass(frozen=True)
+class SpanScore:
+    start: int  # character offsets in the passage
+    end: int
+    score: float  # start logit + end logit
+    margin: float  # score minus the no-answer score
+
+
+def best_span(
+    start_logits: np.ndarray,
+    end_logits: np.ndarray,
+    offsets: np.ndarray,
+    passage_mask: np.ndarray,
+    max_tokens: int = 40,
+) -> SpanScore | None:
+    """The highest-scoring passage span of one window, or None when the window has no passage."""
+    positions = np.flatnonzero(passage_mask)
+    if positions.size == 0:
+        return None
+    start, end = start_logits[positions], end_logits[positions]
+    # scores[i, j] = start[i] + end[j] for passage tokens i <= j < i + max_tokens
+    scores = start[:, None] + end[None, :]
+    i, j = np.indices(scores.shape)
+    scores = np.where((j >= i) & (j < i + max_tokens), scores, -np.inf)
+    flat = int(np.argmax(scores))
+    s, e = divmod(flat, scores.shape[1])
+    score = float(scores[s, e])
+    null = float(start_logits[0] + end_logits[0])
+    first, last = positions[s], positions[e]
+    return SpanScore(int(offsets[first][0]), int(offsets[last][1]), score, score - null)
+
+
+def snap_to_text(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span trimmed of edge punctuation and spaces, with a title's or quote's closing mark
+    kept when its opening one is inside (《乡村振兴》, not 《乡村振兴)."""
+    while start < end and text[start] in _EDGE_PUNCTUATION and text[start] not in _OPENERS:
+        start += 1
+    while end > start and text[end - 1] in _EDGE_PUNCTUATION:
+        end -= 1
+    if start < end:
+        closer = _OPENERS.get(text[start])
+        if closer is not None and closer not in text[start + 1 : end]:
+            if end < len(text) and text[end] == closer:
+                end += 1
+            else:  # an opening mark whose closing one is not next to the span: drop it
+                start += 1
+    return start, end

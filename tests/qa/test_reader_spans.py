@@ -1,0 +1,63 @@
+"""Pure pieces of the reader: span search over logits, span trimming, word widening, CMRC metrics."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qa.answer import confidence_words, whole_words
+from qa.reader.metrics import exact_match, f1
+from qa.reader.spans import best_span, snap_to_text
+
+
+def test_best_span_respects_order_length_and_the_passage() -> None:
+    # tokens: 0 CLS, 1 question, 2 SEP, 3..6 passage
+    offsets = np.array([(0, 0), (0, 2), (0, 0), (0, 2), (2, 4), (4, 6), (6, 8)])
+    mask = np.array([False, False, False, True, True, True, True])
+    start = np.array([1.0, 9.0, 0.0, 0.5, 3.0, 0.0, 0.0])  # the question token is never a span
+    end = np.array([1.0, 9.0, 0.0, 1.0, 0.0, 2.0, 0.0])
+    span = best_span(start, end, offsets, mask, max_tokens=4)
+    assert (span.start, span.end) == (2, 6)  # tokens 4..5: 3.0 + 2.0
+    assert span.score == pytest.approx(5.0) and span.margin == pytest.approx(3.0)
+    short = best_span(start, end, offsets, mask, max_tokens=1)
+    assert (short.start, short.end) == (2, 4)  # token 4 alone: 3.0 + 0.0
+    assert best_span(start, end, offsets, np.zeros(7, bool)) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "expected"),
+    [
+        ("全长2.3公里，途经", (2, 8), "2.3公里"),
+        ("，吉河镇。", (0, 5), "吉河镇"),
+        ("出版了《乡村振兴》一书", (3, 8), "《乡村振兴》"),
+        ("出版了《乡村振兴一书", (3, 8), "乡村振兴"),
+        ("“两湖”创新区", (0, 4), "“两湖”"),
+    ],
+)
+def test_snap_to_text_trims_punctuation_and_keeps_paired_marks(text: str, span, expected: str) -> None:
+    start, end = snap_to_text(text, *span)
+    assert text[start:end] == expected
+
+
+def test_whole_words_widens_only_inside_short_words() -> None:
+    text = "提炼整理成203篇社情民意信息"
+    words = [(0, 2), (2, 4), (4, 5), (5, 8), (8, 9), (9, 13), (13, 15)]
+    assert whole_words(text, 5, 9, words) == (5, 9)  # already whole
+    assert text[slice(*whole_words(text, 5, 11, words))] == "203篇社情民意"  # 社情 -> 社情民意
+    long_word = [(0, 10)]
+    assert whole_words(text, 2, 5, long_word) == (2, 5)  # a long "word" is not swallowed
+
+
+def test_cmrc_metrics() -> None:
+    assert exact_match("2.3公里。", ["2.3公里"]) == 1.0
+    assert exact_match("约2.3公里", ["2.3公里"]) == 0.0
+    # units 约 | 2.3 | 公 | 里 against 2.3 | 公 | 里: precision 3/4, recall 1
+    assert f1("约2.3公里", ["2.3公里"]) == pytest.approx(2 * 0.75 / 1.75)
+    assert f1("北京大学", ["清华大学", "北京大学"]) == 1.0
+    assert f1("完全无关", ["北京"]) == 0.0
+
+
+def test_confidence_in_words() -> None:
+    assert confidence_words(None) == ""
+    assert confidence_words(0.99) == "很确定" and confidence_words(0.8) == "较确定"
+    assert confidence_words(0.5) == "不确定"

@@ -1,0 +1,64 @@
+"""The training command on a tiny plan: killed after a checkpoint, it resumes, then exports and
+calibrates a reader that loads. Real data (../shared/train), real model, a few steps."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from qa.reader.model import READER_WEIGHTS, read_card
+from tests.conftest import SHARED_DIR
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = ["--positives", "24", "--paragraph-negatives", "4", "--retrieved-negatives", "4", "--batch-size", "4"]
+
+
+def _train(home: Path, out: Path, work: Path) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSQA_")}
+    env.update(NEWSQA_HOME=str(home), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    command = [
+        sys.executable, "-m", "qa.reader.train", *TINY, "--checkpoint-every", "1",
+        "--calibration-questions", "4", "--train-dir", str(SHARED_DIR / "train"),
+        "--out", str(out), "--work-dir", str(work),
+    ]  # fmt: skip
+    return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _checkpoint_step(work: Path) -> int:
+    import torch
+
+    path = work / "checkpoint.pt"
+    return torch.load(path, weights_only=False)["record"]["step"] if path.is_file() else 0
+
+
+def test_training_resumes_after_a_kill_and_exports_a_loadable_reader(tmp_path: Path, make_home) -> None:
+    if not (SHARED_DIR / "train").is_dir():
+        pytest.skip("../shared/train is absent")
+    home, out, work = make_home(tmp_path / "home"), tmp_path / "out", tmp_path / "work"
+    first = _train(home, out, work)
+    deadline = time.monotonic() + 300
+    while _checkpoint_step(work) < 2 and first.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.5)
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    killed_at = _checkpoint_step(work)
+    assert killed_at >= 2 and not (out / READER_WEIGHTS).exists()
+    second = _train(home, out, work)
+    log, _ = second.communicate(timeout=600)
+    assert second.returncode == 0, log
+    assert f"resuming at step {killed_at}" in log
+    card = read_card(out)
+    total = card.training["steps"]
+    assert total > killed_at and total == len(card.training["losses"])  # one loss per checkpointed step
+    assert card.scores["questions"] == 4 and card.threshold == card.scores["threshold"]
+    assert json.loads((out / "reader.json").read_text())["training"]["data"]["positives"] <= 24
+    assert "CC BY-SA" in (out / "MODEL_CARD.md").read_text()

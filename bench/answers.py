@@ -13,6 +13,8 @@ Phases:
            passage after re-ranking, abstention rate, and answer latency p50 / p95.
   abstain  a fixed random 300 of those questions over the corpus without their paragraphs: the
            share that abstains.
+  int8     the first 300 CMRC questions again with the int8 reader, for its quality and latency
+           where `auto` chose fp32 (CPUs without VNNI/AMX).
 Each method's answers are kept per question in <home>/bench-answers/progress.jsonl, so a stopped
 run resumes where it was (--fresh starts over). Vectors are cached in <home>/bench-cache.sqlite.
 Results go to bench/results/answers.json and the README.
@@ -46,8 +48,9 @@ from qa.reader.loading import get_reader  # noqa: E402
 from qa.reader.metrics import exact_match, f1  # noqa: E402
 from qa.retrieve import Retriever, get_retriever  # noqa: E402
 
-METHODS = ("sentences", "reader")
+METHODS = ("sentences", "reader", "reader without people table")
 ABSTAIN_QUESTIONS = 300
+INT8_QUESTIONS = 300
 LEAD_CHARS = 40
 
 
@@ -101,18 +104,31 @@ def record(phase: str, method: str, item: Item, result: Answer, seconds: float) 
 
 
 def answer_all(
-    phase: str, retriever: Retriever, items: Sequence[Item], progress: Progress, settings: Settings
+    phase: str,
+    retriever: Retriever,
+    items: Sequence[Item],
+    progress: Progress,
+    settings: Settings,
+    methods: Sequence[str] = METHODS[:2],
 ) -> dict[str, list[dict]]:
-    """Every item answered by both methods (resuming from `progress`)."""
-    readers = {"sentences": None, "reader": get_reader(settings)}
+    """Every item answered by each method (resuming from `progress`)."""
+    reader = get_reader(settings)
+    options = {
+        "sentences": {"reader": None},
+        "reader": {"reader": reader},
+        "reader without people table": {"reader": reader, "people_table": False},
+        "reader int8": {
+            "reader": get_reader(replace(settings, precision="int8")) if "reader int8" in methods else None
+        },
+    }
     rows: dict[str, list[dict]] = {}
-    for method, reader in readers.items():
+    for method in methods:
         started, count = time.perf_counter(), 0
         for item in items:
             if (phase, method, item.qid) in progress.done:
                 continue
             t = time.perf_counter()
-            result = answer_with(retriever, item.question, reader=reader)
+            result = answer_with(retriever, item.question, **options[method])
             progress.add(record(phase, method, item, result, time.perf_counter() - t))
             count += 1
             if count % 250 == 0:
@@ -154,7 +170,7 @@ def sample_phase(shared: Path, settings: Settings, work: Path, progress: Progres
     items = [Item(r["id"], r["question"], tuple(r["answers"])) for r in rows]
     sample = replace(settings, index_dir=work / "sample-index")
     build_from_paths([], sample)
-    answered = answer_all("sample", get_retriever(sample), items, progress, settings)
+    answered = answer_all("sample", get_retriever(sample), items, progress, settings, METHODS)
     return {method: summarize(rs) for method, rs in answered.items()} | {"rows": answered}
 
 
@@ -204,14 +220,37 @@ def abstain_phase(
     return {method: summarize(rs) | {"removed_paragraphs": len(removed)} for method, rs in answered.items()}
 
 
+def int8_phase(
+    shared: Path, settings: Settings, encoder: CachingEncoder, work: Path, progress: Progress
+) -> dict:
+    retriever = retriever_over(cmrc_corpus(shared).articles, encoder, settings, work / "cmrc-index")
+    items = cmrc_items(shared)[:INT8_QUESTIONS]
+    answered = answer_all("int8", retriever, items, progress, settings, ("reader int8",))
+    fp32 = [
+        progress.done[("cmrc", "reader", item.qid)]
+        for item in items
+        if ("cmrc", "reader", item.qid) in progress.done
+    ]
+    return {
+        "reader int8": summarize(answered["reader int8"]),
+        "reader (same questions)": summarize(fp32) if fp32 else {},
+    }
+
+
 def readme_table(results: dict, card: dict) -> str:
     lines = [
         "| set | method | EM | F1 | contains answer | leads with it | hit@1 | answerable abstained "
         "| unanswerable abstained | p50 / p95 |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for phase in ("cmrc", "abstain", "sample"):
-        for method in METHODS:
+    names = {
+        "cmrc": "CMRC dev open-book (3,219)",
+        "abstain": "CMRC, answer removed (300)",
+        "sample": "sample pages (23)",
+        "int8": "CMRC dev, first 300",
+    }
+    for phase, name in names.items():
+        for method in (*METHODS, "reader int8", "reader (same questions)"):
             s = results.get(phase, {}).get(method)
             if not s:
                 continue
@@ -227,11 +266,6 @@ def readme_table(results: dict, card: dict) -> str:
                     "unanswerable_abstained",
                 )
             ]
-            name = {
-                "cmrc": "CMRC dev open-book (3,219)",
-                "abstain": "CMRC, answer removed (300)",
-                "sample": "sample pages (23)",
-            }[phase]
             lines.append(
                 f"| {name} | {method} | "
                 + " | ".join(cells)
@@ -286,9 +320,16 @@ def main() -> None:
             results["cmrc"] = cmrc_phase(args.shared, settings, encoder, work, progress)
         elif phase == "abstain":
             results["abstain"] = abstain_phase(args.shared, settings, encoder, work, progress)
-        print(json.dumps({m: results[phase][m] for m in METHODS}, indent=1), flush=True)
+        print(
+            json.dumps({m: results[phase][m] for m in METHODS if m in results[phase]}, indent=1), flush=True
+        )
     facts = reader_facts(settings)
-    out = {"reader": facts, "seconds": round(time.perf_counter() - started, 1), "results": results}
+    out = {
+        "reader": facts,
+        "encoder_precision": encoder.precision,
+        "seconds": round(time.perf_counter() - started, 1),
+        "results": results,
+    }
     out_path.parent.mkdir(parents=True, exist_ok=True)
     out_path.write_text(json.dumps(out, ensure_ascii=False, indent=1), encoding="utf-8")
     replace_section("answers-bench", readme_table(results, facts))

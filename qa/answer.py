@@ -168,17 +168,21 @@ def answer_with(
     date_from: str | date | None = None,
     date_to: str | date | None = None,
     reader: Reader | None = None,
+    people_table: bool = True,
 ) -> Answer:
     """The answer to `question` from `retriever`'s index, given the conversation so far.
 
-    The top `k` passages are read by `reader` (None: scored by the sentence scorer instead).
+    Questions about people are answered from the people table first (`people_table=False`
+    skips it: bench/answers.py measures what it adds). The top passages are read by `reader`
+    (None: scored by the sentence scorer instead).
     With `llm`, a generated answer is checked sentence by sentence against its passages and
     falls back to the extracted one on any failure.
     """
     started = time.perf_counter()
     question = check_question(question)
     follow_up = contextualize(question, history, retriever.index)
-    result = _answer(retriever, question, follow_up, k, llm, date_from, date_to, reader)
+    use_people = people_table and not (date_from or date_to)
+    result = _answer(retriever, question, follow_up, k, llm, (date_from, date_to), reader, use_people)
     return replace(result, seconds=round(time.perf_counter() - started, 3))
 
 
@@ -188,22 +192,22 @@ def _answer(
     follow_up: FollowUp,
     k: int,
     llm: LLMSettings | None,
-    date_from: str | date | None,
-    date_to: str | date | None,
+    dates: tuple[str | date | None, str | date | None],
     reader: Reader | None,
+    use_people: bool,
 ) -> Answer:
     query = follow_up.query
     if follow_up.unresolved:
         return Answer(question, query, UNRESOLVED_TEXT.format(pronoun=follow_up.unresolved), None, True, [])
     kind = classify(query)
-    from_people = None if date_from or date_to else answer_about_people(retriever, query)
+    from_people = answer_about_people(retriever, query) if use_people else None
     if from_people is not None:
         short, text, hits, spans = from_people
         citations = [Citation(n, hit, tuple(spans[n])) for n, hit in enumerate(hits, start=1)]
         result = Answer(question, query, text, short, False, citations)
         verify_citations(result, retriever.index.articles)
         return result
-    scope = retriever.date_scope(query, date_from, date_to)
+    scope = retriever.date_scope(query, *dates)
     ranked = retriever.rank(expand_query(kind, query), scope=scope)
     hits = retriever.to_hits(ranked, k)
     if reader is None:

@@ -19,6 +19,7 @@ from qa.reader.spans import best_span, snap_to_text
 __all__ = ["Reader", "ReaderSpan", "torch_runner"]
 
 STRIDE = 48  # tokens shared by consecutive windows of a long passage
+MAX_QUESTION_TOKENS = 64  # a longer question is cut: the passage must keep most of the window
 BATCH = 16
 
 # (input_ids, attention_mask) -> (start_logits, end_logits), all [windows, tokens]
@@ -58,7 +59,11 @@ class Reader:
     pad_id: int = 1
 
     def __post_init__(self) -> None:
+        from tokenizers import Tokenizer
+
         self.tokenizer.no_padding()
+        self.tokenizer.no_truncation()
+        self._question_tokenizer = Tokenizer.from_str(self.tokenizer.to_str())  # no truncation
         self.tokenizer.enable_truncation(self.card.max_length, stride=STRIDE, strategy="only_second")
 
     def read(
@@ -66,6 +71,7 @@ class Reader:
     ) -> list[ReaderSpan | None]:
         """Each passage's best span (None when it has none), in the order given; spans are at
         most `max_tokens` long (default: the card's limit)."""
+        question = self._clipped(question)
         windows = [
             (number, window)
             for number, encoding in enumerate(self.tokenizer.encode_batch([(question, p) for p in passages]))
@@ -91,6 +97,14 @@ class Reader:
             if start < end:
                 best[number] = ReaderSpan(number, start, end, text[start:end], span.margin)
         return best
+
+    def _clipped(self, question: str) -> str:
+        offsets = self._question_tokenizer.encode(question, add_special_tokens=False).offsets
+        return (
+            question[: offsets[MAX_QUESTION_TOKENS - 1][1]]
+            if len(offsets) > MAX_QUESTION_TOKENS
+            else question
+        )
 
     def _logits(self, windows: list) -> tuple[np.ndarray, np.ndarray]:
         """Start and end logits of every window, run in batches padded to the batch's longest."""

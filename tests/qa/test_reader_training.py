@@ -30,7 +30,9 @@ def _train(home: Path, out: Path, work: Path) -> subprocess.Popen:
         "--calibration-questions", "4", "--train-dir", str(SHARED_DIR / "train"),
         "--out", str(out), "--work-dir", str(work),
     ]  # fmt: skip
-    return subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
 
 
 def _checkpoint_step(work: Path) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -204,6 +205,12 @@ def test_browser_answers_with_cited_source(sample_server: str, open_page, tmp_pa
     expect(card).to_have_count(1)
     expect(card.locator(".nqa-number")).to_have_text("[1]")
     expect(card.locator("mark")).to_contain_text("前黄浜全长2.3公里")
+    # The short answer leads, large, with the reader's confidence in words; in the card it is
+    # highlighted inside the cited sentence.
+    short = page.locator("#nqa-chat .nqa-short").last
+    expect(short).to_contain_text("2.3公里")
+    expect(short.locator(".nqa-confidence")).to_have_text(re.compile("很确定|较确定|不确定"))
+    expect(card.locator("mark strong.nqa-answer")).to_have_text("2.3公里")
     expect(page.locator("#nqa-sources .nqa-timing")).to_contain_text("用时")
     page.screenshot(path=str(tmp_path / "screenshot.png"), full_page=True)
     SCREENSHOT.parent.mkdir(exist_ok=True)

@@ -214,7 +214,8 @@ def _answer(
         result = _from_sentences(retriever, question, query, kind, hits)
     else:
         windows = reading_windows(retriever, ranked, hits, READ_PASSAGES)
-        result = _from_reader(retriever, reader, question, query, hits, windows)
+        prefer_dated = scope is not None and scope.keep_undated
+        result = _from_reader(retriever, reader, question, query, hits, windows, prefer_dated)
     if llm is not None and hits:
         result = generated_answer(retriever, llm, result, hits)
     return result
@@ -281,7 +282,11 @@ def _from_reader(
     query: str,
     hits: Sequence[PassageHit],
     windows: Sequence[tuple[int, int]],
+    prefer_dated: bool = False,
 ) -> Answer:
+    """The reader's answer from the passages' windows. With `prefer_dated` (the question named
+    a time and undated articles stayed in play), a dated passage that answers wins over an
+    undated one: an undated article is only a candidate for the time asked about."""
     max_tokens = LIST_ANSWER_TOKENS if LIST_QUESTION.search(query) else None
     read = reader.read(query, [hits[i].text[s:e] for i, (s, e) in enumerate(windows)], max_tokens)
     # Spans as offsets of their passage's text, not of the window read.
@@ -289,7 +294,14 @@ def _from_reader(
         replace(span, start=span.start + s, end=span.end + s) if span else None
         for span, (s, _) in zip(read, windows, strict=True)
     ]
-    order = sorted(range(len(spans)), key=lambda i: -spans[i].margin if spans[i] else math.inf)
+    threshold = reader.card.threshold
+
+    def rank(i: int) -> tuple[bool, float]:
+        span = spans[i]
+        dated_answer = prefer_dated and span is not None and span.margin >= threshold and bool(hits[i].date)
+        return (not dated_answer, -span.margin if span else math.inf)
+
+    order = sorted(range(len(spans)), key=rank)
     # The reader is the reranker: passages it read, best span first, then the rest as retrieved.
     ranked_hits = [hits[i] for i in order] + list(hits[len(spans) :])
     best = spans[order[0]] if spans else None

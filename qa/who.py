@@ -8,6 +8,7 @@ index recorded (`SearchIndex.people`), each cited to the sentence that states it
     谁是区长 / 武进区委书记是谁       the person whose title fits, cited
     X参加了哪些活动 / X去了哪里       a timeline, one line per article, each cited
     朱梦琪报道了哪些新闻              the reporter's articles, cited to their bylines
+    X是哪位记者写的 / X的作者是谁     the reporters of the article headlined X, cited to its byline
 Anything else returns None and is answered extractively.
 """
 
@@ -29,6 +30,10 @@ _ACTIVITY_Q = re.compile(
     r"(?:都|还)?(?:参加了?|出席了?|去了|到过|做了|开展了|有)(?:哪些|什么)|去了哪里|去过哪里"
 )
 _REPORTER_Q = re.compile(r"(?:报道|写|采写)(?:了|过)?(?:哪些|什么)")
+_AUTHOR_Q = re.compile(
+    r"是?(?:哪位|哪个|哪名|哪些|什么|谁)(?:记者)?(?:写|采写|撰写|报道)的|的?(?:作者|记者)是谁"
+)
+_TOPIC_TAIL = re.compile(r"(?:这篇|该)?(?:文章|报道|稿件|新闻)?$")
 _WHO_HOLDS = re.compile(r"^(?:请问)?(?:谁是(?P<a>.{2,12}?)|(?P<b>.{2,12}?)是谁)[？?。]?$")
 
 Cite = Callable[[PersonRecord], int]
@@ -106,6 +111,28 @@ def _people_table(index) -> list[Person]:  # index: embeddings.index.SearchIndex
     return group_people(index.people)
 
 
+def _authors(retriever: Retriever, query: str, cite: Cite) -> tuple[str, str] | None:
+    """X是哪位记者写的: the reporters in the byline of the article whose headline holds X."""
+    asked = _AUTHOR_Q.search(query)
+    topic = _TOPIC_TAIL.sub("", query[: asked.start()]).strip("《》“”\"' ") if asked else ""
+    if len(topic) < 4:
+        return None
+    articles = retriever.index.articles
+
+    def headed(record: PersonRecord) -> bool:
+        article = articles[record.article_id]
+        return topic in f"{article.title}{article.subtitle}" or article.title in topic
+
+    records = [r for r in retriever.index.people if r.role == "reporter" and headed(r)]
+    if not records:
+        return None
+    names = list(dict.fromkeys(r.name for r in records))
+    first = {r.name: r for r in reversed(records)}
+    number = cite(first[names[0]])
+    quoted = "".join(f"{_quote(retriever, first[n])}[{cite(first[n])}]" for n in names)
+    return "、".join(names), f"{'、'.join(names)}[{number}]\n\n{quoted}"
+
+
 def answer_about_people(
     retriever: Retriever, query: str
 ) -> tuple[str, str, list[PassageHit], dict[int, list[tuple[int, int]]]] | None:
@@ -114,7 +141,9 @@ def answer_about_people(
     hits: list[PassageHit] = []
     spans: dict[int, list[tuple[int, int]]] = {}
     cite = _citer(retriever, hits, spans)
-    if _REPORTER_Q.search(query) and (reporter := _named(query, people, "reporter")):
+    if authors := _authors(retriever, query, cite):
+        short, text = authors
+    elif _REPORTER_Q.search(query) and (reporter := _named(query, people, "reporter")):
         short, text = _timeline(retriever, reporter, cite)
     elif _ACTIVITY_Q.search(query) and (person := _named(query, people, "official")):
         short, text = _timeline(retriever, person, cite)

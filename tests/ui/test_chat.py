@@ -60,7 +60,9 @@ def test_history_json_forms() -> None:
 def test_answer_and_follow_up(sample_index: BuildReport, sample_settings: Settings) -> None:
     first = respond(local_answerer(sample_settings), QUESTION, [], [])
     assert "2.3公里" in first.chat[-1]["content"]
-    assert TITLE in first.sources_html and "<mark>前黄浜全长2.3公里" in first.sources_html
+    assert TITLE in first.sources_html
+    # the cited sentence is marked, the short answer inside it picked out
+    assert '<mark>前黄浜全长<strong class="nqa-answer">2.3公里</strong>' in first.sources_html
     assert first.conversation[-1]["content"].startswith("2.3公里[1]")  # plain text, not HTML
 
     asked = respond(local_answerer(sample_settings), "乔俊杰担任什么职务？", first.chat, first.conversation)

@@ -62,9 +62,11 @@ class Item:
 
 
 class Progress:
-    """Per-question records of one phase and method, appended as they are made."""
+    """Per-question records of one phase and method, appended as they are made. `frozen`: answer
+    nothing new, summarise what a stopped run has (its tables then say how many it covers)."""
 
-    def __init__(self, path: Path, fresh: bool) -> None:
+    def __init__(self, path: Path, fresh: bool, frozen: bool = False) -> None:
+        self.frozen = frozen
         path.parent.mkdir(parents=True, exist_ok=True)
         if fresh and path.exists():
             path.unlink()
@@ -125,7 +127,7 @@ def answer_all(
     for method in methods:
         started, count = time.perf_counter(), 0
         for item in items:
-            if (phase, method, item.qid) in progress.done:
+            if (phase, method, item.qid) in progress.done or progress.frozen:
                 continue
             t = time.perf_counter()
             result = answer_with(retriever, item.question, **options[method])
@@ -135,7 +137,9 @@ def answer_all(
                 print(
                     f"  {phase} {method}: {count} answered, {time.perf_counter() - started:.0f}s", flush=True
                 )
-        rows[method] = [progress.done[(phase, method, item.qid)] for item in items]
+        rows[method] = [
+            progress.done[key] for item in items if (key := (phase, method, item.qid)) in progress.done
+        ]
     return rows
 
 
@@ -149,6 +153,8 @@ def mean(key: str, rows: list[dict]) -> float:
 
 
 def summarize(rows: list[dict]) -> dict:
+    if not rows:
+        return {}
     answerable = [r for r in rows if r["expected"]]
     unanswerable = [r for r in rows if not r["expected"]]
     out = {"questions": len(rows)}
@@ -244,10 +250,10 @@ def readme_table(results: dict, card: dict) -> str:
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     names = {
-        "cmrc": "CMRC dev open-book (3,219)",
-        "abstain": "CMRC, answer removed (300)",
-        "sample": "sample pages (23)",
-        "int8": "CMRC dev, first 300",
+        "cmrc": "CMRC dev open-book",
+        "abstain": "CMRC, answer removed",
+        "sample": "sample pages",
+        "int8": "CMRC dev, first questions",
     }
     for phase, name in names.items():
         for method in (*METHODS, "reader int8", "reader (same questions)"):
@@ -267,7 +273,7 @@ def readme_table(results: dict, card: dict) -> str:
                 )
             ]
             lines.append(
-                f"| {name} | {method} | "
+                f"| {name} ({s['questions']:,}) | {method} | "
                 + " | ".join(cells)
                 + f" | {s['p50_ms']:.0f} / {s['p95_ms']:.0f} ms |"
             )
@@ -303,10 +309,11 @@ def main() -> None:
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
     parser.add_argument("--phases", default="sample,cmrc,abstain")
     parser.add_argument("--fresh", action="store_true", help="discard the answers of a stopped run")
+    parser.add_argument("--summarize", action="store_true", help="answer nothing: tables of what is done")
     args = parser.parse_args()
     settings = Settings.from_env()
     work = settings.home / "bench-answers"
-    progress = Progress(work / "progress.jsonl", args.fresh)
+    progress = Progress(work / "progress.jsonl", args.fresh, frozen=args.summarize)
     out_path = ROOT / "bench" / "results" / "answers.json"
     results = json.loads(out_path.read_text(encoding="utf-8")).get("results", {}) if out_path.exists() else {}
     phases = args.phases.split(",")

@@ -140,6 +140,9 @@ def answer_all(
         rows[method] = [
             progress.done[key] for item in items if (key := (phase, method, item.qid)) in progress.done
         ]
+    if progress.frozen:  # a stopped run: compare the methods on the questions all of them answered
+        common = set.intersection(*({r["qid"] for r in rs} for rs in rows.values()))
+        rows = {method: [r for r in rs if r["qid"] in common] for method, rs in rows.items()}
     return rows
 
 

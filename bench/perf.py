@@ -105,7 +105,7 @@ def write_archives(shared: Path, work: Path, sizes: list[int], chunking: Chunkin
     from tqdm import tqdm
 
     from embeddings.chunking import chunk_article
-    from embeddings.sources import parse_jsonl
+    from embeddings.sources.jsonl import parse_jsonl
 
     paths = {size: work / f"archive-{size}.jsonl" for size in sizes}
     if all(p.is_file() for p in paths.values()):
@@ -135,7 +135,7 @@ def write_archives(shared: Path, work: Path, sizes: list[int], chunking: Chunkin
 def throughput(settings: Settings, archive: Path, work: Path) -> dict:
     from embeddings.build import build_from_paths
     from embeddings.chunking import chunk_article
-    from embeddings.encoder import load_encoder
+    from embeddings.encoding.encoder import load_encoder
     from embeddings.sources import load_articles
 
     # The first articles whose 300-character chunks reach THROUGHPUT_CHUNKS.
@@ -214,9 +214,9 @@ def _bar(desc: str):
 
 
 def quality(settings: Settings, shared: Path, work: Path) -> dict:
-    from embeddings.embedding_cache import CachingEncoder
-    from embeddings.encoder import load_encoder
-    from embeddings.index import build_index, load_index
+    from embeddings.encoding.embedding_cache import CachingEncoder
+    from embeddings.encoding.encoder import load_encoder
+    from embeddings.store.index import build_index, load_index
     from qa.retrieve import Retriever
 
     corpus = cmrc_corpus(shared)
@@ -283,7 +283,7 @@ def _dir_bytes(folder: Path) -> int:
 
 
 def scale(settings: Settings, archives: dict[int, Path], work: Path, env: dict[str, str]) -> dict[int, dict]:
-    from embeddings.index import read_manifest
+    from embeddings.store.index import read_manifest
 
     # Every run starts from an empty vector cache: each size embeds what the smaller one lacked.
     env = {**env, "NEWSQA_HOME": str(fresh_home(settings, work / "scale-home"))}
@@ -312,8 +312,8 @@ def child_query(index_dir: Path, questions_file: Path) -> None:
     import faiss
     import numpy as np
 
-    from embeddings.encoder import load_encoder
-    from embeddings.index import load_index
+    from embeddings.encoding.encoder import load_encoder
+    from embeddings.store.index import load_index
     from qa.retrieve import get_retriever, retrieve
 
     questions = json.loads(questions_file.read_text(encoding="utf-8"))

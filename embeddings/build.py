@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from embeddings.articles import Article
-from embeddings.embedding_cache import CachingEncoder
-from embeddings.encoder import Encoder, load_encoder
+from embeddings.encoding.embedding_cache import CachingEncoder
+from embeddings.encoding.encoder import Encoder, load_encoder
 from embeddings.errors import NewsqaError
-from embeddings.index import IndexManifest, build_index, read_manifest
 from embeddings.settings import Settings, bundled_sample_dir
 from embeddings.sources import load_articles
+from embeddings.store.index import IndexManifest, build_index, read_manifest
 
 __all__ = ["ArticleChanges", "BuildReport", "build_from_paths", "compare_articles", "ensure_default_index"]
 

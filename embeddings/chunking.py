@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from embeddings.articles import Article
-from embeddings.dates import event_dates, parse_iso
+from embeddings.extract.dates import event_dates, parse_iso
 from embeddings.settings import ChunkingSettings
 
 __all__ = ["Chunk", "chunk_article", "split_long", "split_sentences"]

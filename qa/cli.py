@@ -197,7 +197,7 @@ def _print_answer(
 
 def _reader_lines(settings) -> list[str]:
     """What `info` says of the reader: its card, the precision it runs at, whether it is built."""
-    from embeddings.openvino_encoder import openvino_available
+    from embeddings.encoding.openvino_encoder import openvino_available
     from qa.reader.loading import reader_ov_dir, reader_precision
     from qa.reader.model import read_card
 
@@ -227,7 +227,7 @@ def _reader_lines(settings) -> list[str]:
 @app.command()
 def info(index: IndexOpt = None, model: ModelOpt = None, home: HomeOpt = None) -> None:
     """Describe the index: model, chunking, counts, build time."""
-    from embeddings.index import read_manifest
+    from embeddings.store.index import read_manifest
 
     settings = _settings(home, model, index)
     try:

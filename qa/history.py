@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from embeddings.people import find_people
+from embeddings.extract.people import find_people
 
 __all__ = ["FollowUp", "Turn", "contextualize", "normalize_history"]
 

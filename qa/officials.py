@@ -1,6 +1,6 @@
 """Who's who in the archive: officials with their titles, reporters with their articles.
 
-Built from the person mentions the index stores (people.jsonl, see `embeddings.people`):
+Built from the person mentions the index stores (people.jsonl, see `embeddings.extract.people`):
 
     from qa import officials
     officials.people()                 # everyone, most-mentioned first
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from embeddings.people import PersonRecord
+from embeddings.extract.people import PersonRecord
 from embeddings.settings import Settings
 
 __all__ = ["Person", "by_name", "by_title", "group_people", "holds_title", "people"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 
-from embeddings.people import find_people
+from embeddings.extract.people import find_people
 
 __all__ = ["FRAME_WORDS", "QuestionType", "answer_fit", "classify", "extract_short_answer", "person_fit"]
 

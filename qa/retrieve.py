@@ -17,11 +17,11 @@ from pathlib import Path
 import numpy as np
 
 from embeddings.build import ensure_default_index
-from embeddings.dates import DateRange, parse_iso, question_date_range
-from embeddings.encoder import Encoder, load_encoder
+from embeddings.encoding.encoder import Encoder, load_encoder
 from embeddings.errors import QuestionError
-from embeddings.index import SearchIndex, current_generation, load_index
+from embeddings.extract.dates import DateRange, parse_iso, question_date_range
 from embeddings.settings import Settings
+from embeddings.store.index import SearchIndex, current_generation, load_index
 from qa.fusion import reciprocal_rank_fusion
 
 __all__ = ["MAX_QUESTION_CHARS", "DateScope", "PassageHit", "RetrievalSettings", "Retriever", "retrieve"]

@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
-from embeddings.people import TITLE_WORDS, PersonRecord
+from embeddings.extract.people import TITLE_WORDS, PersonRecord
 from qa.officials import LISTED_ONLY, Person, group_people
 from qa.question_types import person_fit
 from qa.retrieve import PassageHit, Retriever
@@ -106,7 +106,7 @@ def _holder(query: str, people: Sequence[Person]) -> Person | None:
 
 
 @lru_cache(maxsize=4)
-def _people_table(index) -> list[Person]:  # index: embeddings.index.SearchIndex, hashed by identity
+def _people_table(index) -> list[Person]:  # index: embeddings.store.index.SearchIndex, hashed by identity
     """Grouped once per loaded index, not once per question."""
     return group_people(index.people)
 

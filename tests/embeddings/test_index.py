@@ -9,13 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import embeddings.index as index_module
+import embeddings.store.index as index_module
 from embeddings.articles import Article
 from embeddings.build import BuildReport
 from embeddings.chunking import chunk_article
 from embeddings.errors import IndexMismatchError, IndexMissingError
-from embeddings.index import SCHEMA_VERSION, build_index, encode_chunks, load_index, read_manifest
 from embeddings.settings import DEFAULT_MODEL, ChunkingSettings, Settings, bundled_sample_dir
+from embeddings.store.index import SCHEMA_VERSION, build_index, encode_chunks, load_index, read_manifest
 
 CHUNKING = ChunkingSettings()
 
@@ -290,7 +290,7 @@ def test_hnsw_index_built_published_and_searched_with_a_date_filter(
 
 
 def test_chunks_within_matches_a_scan_of_every_chunk(sample_index: BuildReport) -> None:
-    from embeddings.dates import DateRange
+    from embeddings.extract.dates import DateRange
 
     index = load_index(sample_index.index_dir, DEFAULT_MODEL)
     for start, end in [
@@ -315,7 +315,7 @@ def test_chunks_within_matches_a_scan_of_every_chunk(sample_index: BuildReport) 
 def test_keyword_index_from_token_ids_scores_as_from_token_strings(sample_articles: list[Article]) -> None:
     import bm25s
 
-    from embeddings.keywords import KeywordTokenizer
+    from embeddings.store.keywords import KeywordTokenizer
 
     tokenizer = KeywordTokenizer()
     texts = [c.keyword_text for a in sample_articles for c in chunk_article(a, ChunkingSettings())]

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from embeddings.articles import Article
-from embeddings.pages import SENTENCE_END, ends_sentence, fallback_title, fix_ocr_words, parse_page
 from embeddings.settings import bundled_sample_dir
+from embeddings.sources.text import SENTENCE_END, ends_sentence, fallback_title, fix_ocr_words, parse_page
 
 EXPECTED = [  # (title, subtitle, reporter) in page order, page 000 then 003
     ("乔俊杰集体约谈区委常委会班子成员", "", "朱梦琪"),

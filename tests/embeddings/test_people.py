@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from embeddings.people import find_people, people_in_articles
+from embeddings.extract.people import find_people, people_in_articles
 
 
 def _names(text: str) -> list[tuple[str, str, str]]:

@@ -17,8 +17,8 @@ import pytest
 from typer.testing import CliRunner
 
 from embeddings.chunking import chunk_article
-from embeddings.encoder import bf16_supported, load_encoder
-from embeddings.openvino_encoder import OpenVinoEncoder, int8_model_dir
+from embeddings.encoding.encoder import bf16_supported, load_encoder
+from embeddings.encoding.openvino_encoder import OpenVinoEncoder, int8_model_dir
 from embeddings.settings import ChunkingSettings, Settings
 from qa.cli import app
 
@@ -94,7 +94,7 @@ def test_without_openvino_auto_falls_back_to_torch(settings: Settings, model_dir
         import sys
         sys.modules["openvino"] = None
         from pathlib import Path
-        from embeddings.encoder import bf16_supported, load_encoder
+        from embeddings.encoding.encoder import bf16_supported, load_encoder
         from embeddings.errors import ModelError
         from embeddings.settings import Settings
         settings = Settings(home=Path({str(settings.home)!r}))

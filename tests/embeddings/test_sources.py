@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 
 from embeddings.errors import CorpusError
-from embeddings.pages import parse_page
 from embeddings.settings import bundled_sample_dir
 from embeddings.sources import (
-    date_from_name,
     iter_source_files,
     load_articles,
-    parse_jsonl,
-    read_text_file,
 )
+from embeddings.sources.decode import read_text_file
+from embeddings.sources.jsonl import parse_jsonl
+from embeddings.sources.metadata import date_from_name
+from embeddings.sources.text import parse_page
 
 SAMPLE_NAME = "003_6b0ac8f283288027.txt"
 TRADITIONAL = "本報訊（記者 張可馨）武進與漢濱簽訂協議。"
@@ -145,21 +145,21 @@ def test_missing_path_raises(tmp_path: Path) -> None:
 
 
 def test_folder_without_supported_files_raises(tmp_path: Path) -> None:
-    _write(tmp_path / "scans", "page.pdf", b"%PDF")
-    with pytest.raises(CorpusError, match=r"no supported files.*\.jsonl, \.md, \.txt"):
-        iter_source_files([tmp_path / "scans"])
+    _write(tmp_path / "office", "page.doc", b"\xd0\xcf")
+    with pytest.raises(CorpusError, match=r"office: skipped 1 file\(s\) in formats newsqa does not read \(\.doc ×1\)"):
+        load_articles([tmp_path / "office"])
     (tmp_path / "empty").mkdir()
     with pytest.raises(CorpusError, match="no supported files"):
         load_articles([tmp_path / "empty"])
 
 
 def test_unsupported_file_raises(tmp_path: Path) -> None:
-    with pytest.raises(CorpusError, match=r"unsupported file type '\.pdf'"):
-        iter_source_files([_write(tmp_path, "page.pdf", b"%PDF")])
+    with pytest.raises(CorpusError, match=r"unsupported file type '\.doc'.*\.pdf.*\.zip"):
+        iter_source_files([_write(tmp_path, "page.doc", b"%PDF")])
 
 
 def test_iter_source_files_walks_sorted_and_skips_hidden(tmp_path: Path) -> None:
-    for name in ["b/2.txt", "b/1.MD", "a.jsonl", "c.pdf", ".git/x.txt", "b/.hidden.txt"]:
+    for name in ["b/2.txt", "b/1.MD", "a.jsonl", "c.doc", ".git/x.txt", "b/.hidden.txt"]:
         _write(tmp_path, name, "x")
     extra = _write(tmp_path.parent / f"{tmp_path.name}_extra", "z.txt", "x")
     found = iter_source_files([tmp_path, extra, tmp_path / "a.jsonl"])

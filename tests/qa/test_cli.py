@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from embeddings.index import read_manifest
 from embeddings.settings import DEFAULT_MODEL, Settings
+from embeddings.store.index import read_manifest
 from qa import PassageHit
 from qa.reader.loading import reader_ov_dir, reader_precision
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from embeddings.dates import DateRange
 from embeddings.errors import ModelError
+from embeddings.extract.dates import DateRange
 from embeddings.settings import Settings, bundled_sample_dir
 from qa.answer import UNRESOLVED_TEXT, answer_with
 from qa.history import Turn

@@ -11,8 +11,8 @@ import pytest
 from embeddings.articles import Article
 from embeddings.build import BuildReport
 from embeddings.chunking import Chunk
-from embeddings.index import SearchIndex, build_index
 from embeddings.settings import ChunkingSettings, Settings
+from embeddings.store.index import SearchIndex, build_index
 from qa import IndexMismatchError, IndexMissingError, PassageHit, QuestionError, retrieve
 from qa.retrieve import MAX_QUESTION_CHARS, RetrievalSettings, Retriever, get_retriever
 

@@ -1,4 +1,8 @@
-"""One newspaper page (already decoded text) → its articles.
+"""Text pages (`.txt`, `.md`): one newspaper page → its articles.
+
+A page's date comes from a first line `date: 2024-06-28` (removed from the text), else from a date
+in its name as shown, folder included (see `embeddings.sources.metadata.date_from_name`); otherwise
+it stays unknown, never guessed.
 
 A page is read as blocks separated by blank lines. Three kinds of block matter:
 
@@ -23,11 +27,26 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 
 from embeddings.articles import Article
+from embeddings.errors import CorpusError
+from embeddings.sources.decode import read_text_file
+from embeddings.sources.metadata import date_from_name, parse_iso_date
+from embeddings.sources.reading import LoadResult, SourceFile
 
-__all__ = ["SENTENCE_END", "ends_sentence", "fallback_title", "fix_ocr_words", "parse_page"]
+__all__ = [
+    "SENTENCE_END",
+    "SUFFIXES",
+    "ends_sentence",
+    "fallback_title",
+    "fix_ocr_words",
+    "parse_page",
+    "read_articles",
+]
+
+SUFFIXES = (".md", ".txt")
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +57,7 @@ _MAX_HEADLINE_CHARS = 40
 _MIN_REPEAT_CHARS = 10  # shorter repeats are ordinary phrases, not pull quotes
 _QUOTE_WINDOW_LINES = 60  # how far from its source a pull quote may stand, in lines
 _FALLBACK_TITLE_CHARS = 30
+_FRONT_MATTER_DATE = re.compile(r"^date\s*[:：]\s*(?P<value>\S+)\s*$", re.IGNORECASE)
 
 # CJK ideographs, CJK and full-width punctuation, curly quotes.
 _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef\u2018-\u201f"
@@ -75,6 +95,47 @@ class _Draft:
 
     def awaits_body(self) -> bool:
         return bool(self.title) and not self.lines
+
+
+def read_articles(files: Sequence[SourceFile]) -> LoadResult:
+    articles: list[Article] = []
+    warnings: list[str] = []
+    for file in files:
+        try:
+            text = read_text_file(file.path)
+        except CorpusError as exc:
+            warnings.append(f"{exc}; skipped")
+            continue
+        if not text.strip():
+            warnings.append(f"{file.name}: empty file, skipped")
+            continue
+        text, page_date, problems = _split_front_matter(text, file.name)
+        warnings.extend(problems)
+        found = parse_page(text, file.name)
+        if not found:
+            warnings.append(f"{file.name}: no article text found, skipped")
+        page_date = page_date or date_from_name(file.name)
+        if page_date:
+            found = [replace(article, date=page_date) for article in found]
+        articles.extend(found)
+    return LoadResult(articles, warnings)
+
+
+def _split_front_matter(text: str, source: str) -> tuple[str, str | None, list[str]]:
+    """Remove a first line `date: yyyy-mm-dd`; returns (text, date or None, warnings)."""
+    lines = text.split("\n")
+    first = next((k for k, line in enumerate(lines) if line.strip()), None)
+    match = _FRONT_MATTER_DATE.match(lines[first].strip()) if first is not None else None
+    if match is None:
+        return text, None, []
+    del lines[first]
+    found = parse_iso_date(match.group("value"))
+    if found is None:
+        bad = match.group("value")
+        return "\n".join(lines), None, [f"{source}: bad date '{bad}', expected YYYY-MM-DD; date left unknown"]
+    return "\n".join(lines), found, []
+
+
 
 
 def parse_page(text: str, source: str) -> list[Article]:

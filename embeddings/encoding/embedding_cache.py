@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings.encoder import Encoder, TextKind
+from embeddings.encoding.encoder import Encoder, TextKind
 
 __all__ = ["CachingEncoder"]
 

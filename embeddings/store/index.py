@@ -37,12 +37,12 @@ import numpy as np
 
 from embeddings.articles import Article
 from embeddings.chunking import Chunk, chunk_article
-from embeddings.dates import DateRange, parse_iso
-from embeddings.encoder import Encoder
+from embeddings.encoding.encoder import Encoder
 from embeddings.errors import IndexMismatchError, IndexMissingError
-from embeddings.keywords import KeywordTokenizer
-from embeddings.people import PersonRecord, people_in_articles
+from embeddings.extract.dates import DateRange, parse_iso
+from embeddings.extract.people import PersonRecord, people_in_articles
 from embeddings.settings import ChunkingSettings
+from embeddings.store.keywords import KeywordTokenizer
 
 __all__ = ["SCHEMA_VERSION", "IndexManifest", "SearchIndex", "build_index", "load_index"]
 
@@ -412,9 +412,8 @@ def load_index(index_dir: Path, model_id: str) -> SearchIndex:
 
 
 def _article_from_row(row: dict) -> Article:
-    row = dict(row)
-    stored_id = row.pop("id")
-    article = Article(**row)
+    stored_id = row["id"]
+    article = Article.from_row(row)
     if article.id != stored_id:
         raise IndexMismatchError(
             f"article {stored_id} does not match its stored text: the index is damaged, rebuild it"

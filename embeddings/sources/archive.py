@@ -1,0 +1,105 @@
+"""Zips of pages, unpacked safely: nothing is written outside the unpack folder.
+
+A zip is refused (with a warning naming it) when a member's path is absolute or climbs out with
+`..`, when a member is a link, or when it expands past `MAX_UNPACKED_BYTES` or `MAX_MEMBERS` (a
+zip bomb). Members are unpacked into `<unpack_dir>/<sha256 of the zip, 16 hex>/`, so a rebuild
+with the same zip reuses the folder, and a changed zip gets a new one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import stat
+import tempfile
+import uuid
+import zipfile
+from pathlib import Path, PurePosixPath
+
+from embeddings.errors import CorpusError
+
+__all__ = ["ARCHIVE_SUFFIXES", "MAX_MEMBERS", "MAX_UNPACKED_BYTES", "unpack_archive"]
+
+ARCHIVE_SUFFIXES = (".zip",)
+MAX_UNPACKED_BYTES = 4 * 1024**3  # a year of a daily's page PDFs is ~2 GB
+MAX_MEMBERS = 100_000
+_COPY_CHUNK = 1 << 20
+
+
+def _digest(path: Path) -> str:
+    sha = hashlib.sha256()
+    with path.open("rb") as data:
+        for block in iter(lambda: data.read(_COPY_CHUNK), b""):
+            sha.update(block)
+    return sha.hexdigest()[:16]
+
+
+def _member_name(info: zipfile.ZipInfo) -> str:
+    """The member's name; zips made on Chinese Windows store GBK names without saying so."""
+    if info.flag_bits & 0x800:  # the name is UTF-8
+        return info.filename
+    try:
+        return info.filename.encode("cp437").decode("gbk")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return info.filename
+
+
+def _checked_members(archive: zipfile.ZipFile, name: str) -> list[tuple[zipfile.ZipInfo, PurePosixPath]]:
+    members = [info for info in archive.infolist() if not info.is_dir()]
+    if len(members) > MAX_MEMBERS:
+        raise CorpusError(
+            f"{name}: holds {len(members)} files, more than {MAX_MEMBERS}; split it into smaller zips"
+        )
+    total = sum(info.file_size for info in members)
+    if total > MAX_UNPACKED_BYTES:
+        raise CorpusError(
+            f"{name}: would expand to {total / 1024**3:.1f} GB, "
+            f"more than {MAX_UNPACKED_BYTES / 1024**3:.0f} GB; "
+            "split it into smaller zips"
+        )
+    checked = []
+    for info in members:
+        member = PurePosixPath(_member_name(info).replace("\\", "/"))
+        if member.is_absolute() or ".." in member.parts or (member.parts and member.parts[0].endswith(":")):
+            raise CorpusError(f"{name}: member '{info.filename}' points outside the zip's folder; refused")
+        if stat.S_ISLNK(info.external_attr >> 16):
+            raise CorpusError(f"{name}: member '{info.filename}' is a link; refused")
+        checked.append((info, member))
+    return checked
+
+
+def unpack_archive(path: Path, name: str, unpack_dir: Path | None) -> Path:
+    """The folder holding the zip's files; CorpusError (naming `name`) when it cannot be used."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise CorpusError(f"{name}: not a readable zip ({exc})") from exc
+    with archive:
+        members = _checked_members(archive, name)
+        root = Path(unpack_dir) if unpack_dir is not None else Path(tempfile.gettempdir()) / "newsqa-unpacked"
+        target = root / _digest(path)
+        if target.is_dir():
+            return target
+        root.mkdir(parents=True, exist_ok=True)
+        work = root / f".unpacking-{uuid.uuid4().hex}"
+        try:
+            written = 0
+            for info, member in members:
+                out = work.joinpath(*member.parts)
+                out.parent.mkdir(parents=True, exist_ok=True)
+                with archive.open(info) as source, out.open("wb") as sink:
+                    # Count what is really written: a member's declared size can lie.
+                    for block in iter(lambda source=source: source.read(_COPY_CHUNK), b""):
+                        written += len(block)
+                        if written > MAX_UNPACKED_BYTES:
+                            raise CorpusError(
+                                f"{name}: expands past {MAX_UNPACKED_BYTES / 1024**3:.0f} GB; "
+                                "split it into smaller zips"
+                            )
+                        sink.write(block)
+            work.rename(target)
+        except (zipfile.BadZipFile, OSError, RuntimeError, EOFError) as exc:
+            raise CorpusError(f"{name}: damaged zip ({exc})") from exc
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    return target

@@ -1,0 +1,32 @@
+"""The contract every format module keeps.
+
+A format module (`text`, `jsonl`, `html`, `pdf`, `image`, `founder_xml`) has `SUFFIXES` and
+`read_articles(files) -> LoadResult`. It gets all files of its format in one build at once,
+because some facts span files: an e-paper's page-index names the 版 of the article pages it links,
+and a page PDF's `转第3版` continues on another file. A bad file (or line, or page) becomes a
+one-line warning naming it and what to do; the other files still load.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from embeddings.articles import Article
+
+__all__ = ["LoadResult", "SourceFile"]
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: Path
+    name: str  # how citations name it: the file from the given folder down, e.g. wujin/000_5405.txt
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    articles: list[Article]
+    warnings: list[str] = field(default_factory=list)  # one line each, naming the file and the problem
+    # Files this result already accounts for, so no other format reads them: the page pictures and
+    # page PDFs an e-paper's page index links.
+    covers: frozenset[Path] = frozenset()

@@ -16,3 +16,10 @@ fi
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -c 'import torch' 2>/dev/null || .venv/bin/python -m pip install --quiet torch==2.13.0
 .venv/bin/python -m pip install --quiet -e ".[test]"
+# rapidocr-onnxruntime asks for opencv-python, which needs the X11/OpenGL libraries of a desktop;
+# the headless build of the same version is the same library without them.
+if .venv/bin/python -m pip show --quiet opencv-python >/dev/null 2>&1; then
+  cv_version=$(.venv/bin/python -m pip show opencv-python | sed -n 's/^Version: //p')
+  .venv/bin/python -m pip uninstall --quiet -y opencv-python
+  .venv/bin/python -m pip install --quiet --force-reinstall --no-deps "opencv-python-headless==$cv_version"
+fi

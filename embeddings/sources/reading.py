@@ -9,12 +9,14 @@ one-line warning naming it and what to do; the other files still load.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from embeddings.articles import Article
 
-__all__ = ["LoadResult", "SourceFile"]
+__all__ = ["LoadResult", "SourceFile", "page_image_key"]
 
 
 @dataclass(frozen=True)
@@ -30,3 +32,19 @@ class LoadResult:
     # Files this result already accounts for, so no other format reads them: the page pictures and
     # page PDFs an e-paper's page index links.
     covers: frozenset[Path] = frozenset()
+
+
+@cache
+def _file_digest(path: Path, size: int, mtime_ns: int) -> str:
+    sha = hashlib.sha256()
+    with path.open("rb") as data:
+        for block in iter(lambda: data.read(1 << 20), b""):
+            sha.update(block)
+    return sha.hexdigest()[:16]
+
+
+def page_image_key(path: Path, page: int) -> str:
+    """Names the rendered image of page `page` (1-based) of `path` by the file's content, so the
+    same page is rendered once however often it is rebuilt, and a changed file gets new images."""
+    stat = path.stat()
+    return f"{_file_digest(path.resolve(), stat.st_size, stat.st_mtime_ns)}-p{page}"

@@ -39,11 +39,13 @@ from embeddings.sources.reading import LoadResult, SourceFile
 __all__ = [
     "SENTENCE_END",
     "SUFFIXES",
+    "byline_names",
     "ends_sentence",
     "fallback_title",
     "fix_ocr_words",
     "parse_page",
     "read_articles",
+    "reporter_from_credit",
 ]
 
 SUFFIXES = (".md", ".txt")
@@ -237,7 +239,7 @@ def _headline_size(blocks: list[_Block], i: int, current: _Draft) -> int:
 
 
 def _is_headline_like(block: _Block) -> bool:
-    if block.level or len(block.lines) > 2 or _byline_names(block.lines[0]) is not None:
+    if block.level or len(block.lines) > 2 or byline_names(block.lines[0]) is not None:
         return False
     text = block.text
     if len(text) > _MAX_HEADLINE_CHARS or "。" in text or _DATELINE.match(text):
@@ -254,7 +256,7 @@ def _headline_draft(blocks: list[_Block]) -> _Draft:
 def _add_body_block(draft: _Draft, block: _Block) -> None:
     """Append a block's lines to the draft, taking any byline out as the reporter and byline."""
     for line in block.lines:
-        names = _byline_names(line)
+        names = byline_names(line)
         if names is not None:
             draft.reporter = draft.reporter or names
             draft.byline = draft.byline or line.strip()
@@ -262,21 +264,21 @@ def _add_body_block(draft: _Draft, block: _Block) -> None:
         dateline = _DATELINE.match(line)
         if dateline:
             if dateline.group("credit"):
-                draft.reporter = draft.reporter or _reporter_from_credit(dateline.group("credit"))
+                draft.reporter = draft.reporter or reporter_from_credit(dateline.group("credit"))
             draft.byline = draft.byline or line[: dateline.end()].strip()
             line = line[dateline.end() :]
         if line:
             draft.lines.append(line)
 
 
-def _byline_names(line: str) -> str | None:
+def byline_names(line: str) -> str | None:
     """The reporter named by a byline line such as `□ 记者 史莲寅`; None for any other line."""
     if len(line) > _MAX_BYLINE_CHARS or any(mark in line for mark in "，,。：:"):
         return None
-    return _reporter_from_credit(line) if _BYLINE_LINE.match(line) else None
+    return reporter_from_credit(line) if _BYLINE_LINE.match(line) else None
 
 
-def _reporter_from_credit(credit: str) -> str:
+def reporter_from_credit(credit: str) -> str:
     """`记者 朱梦琪 通讯员 王某` → `朱梦琪`: the reporter's names, else whoever is credited first."""
     credit = credit.lstrip("□■◇◆ ")
     parts = [part.strip() for part in re.split(_ROLE, credit)]

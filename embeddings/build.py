@@ -13,7 +13,8 @@ from embeddings.encoding.encoder import Encoder, load_encoder
 from embeddings.errors import NewsqaError
 from embeddings.settings import Settings, bundled_sample_dir
 from embeddings.sources import load_articles
-from embeddings.store.index import IndexManifest, build_index, read_manifest
+from embeddings.store.index import IndexManifest, build_index, cited_page_images, read_manifest
+from embeddings.store.page_images import prune_page_images, render_page_images
 
 __all__ = ["ArticleChanges", "BuildReport", "build_from_paths", "compare_articles", "ensure_default_index"]
 
@@ -82,24 +83,29 @@ def build_from_paths(
     """
     from filelock import FileLock, Timeout
 
-    loaded = load_articles(list(paths) or [bundled_sample_dir()])
-    for warning in loaded.warnings:
-        log.warning(warning)
+    loaded = load_articles(list(paths) or [bundled_sample_dir()], unpack_dir=settings.home / "unpacked")
     index_dir = settings.resolved_index_dir
     index_dir.mkdir(parents=True, exist_ok=True)
+    for warning in loaded.warnings:
+        log.warning(warning)
+    warnings = list(loaded.warnings)
     model = encoder or load_encoder(settings)
     cached = CachingEncoder(model, settings.home / "embedding-cache.sqlite", read=not full)
     try:
         with FileLock(str(index_dir / ".build.lock"), timeout=BUILD_LOCK_TIMEOUT):
             changes = compare_articles(_previous_articles(index_dir), loaded.articles)
+            for warning in render_page_images(loaded.articles, index_dir):
+                log.warning(warning)
+                warnings.append(warning)
             manifest = build_index(loaded.articles, cached, index_dir, settings.chunking, progress)
+            prune_page_images(index_dir, cited_page_images(index_dir))
     except Timeout as exc:
         raise NewsqaError(
             f"another build of {index_dir} has been running for {BUILD_LOCK_TIMEOUT}s; wait for it or stop it"
         ) from exc
     finally:
         cached.close()
-    return BuildReport(manifest, index_dir, list(loaded.warnings), changes, cached.misses, cached.hits)
+    return BuildReport(manifest, index_dir, warnings, changes, cached.misses, cached.hits)
 
 
 def ensure_default_index(

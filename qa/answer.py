@@ -25,6 +25,7 @@ from embeddings.errors import NewsqaError
 from embeddings.settings import LLMSettings, Settings
 from qa.history import FollowUp, Turn, contextualize, normalize_history
 from qa.llm import LLMError, chat_completion, supported_sentences
+from qa.page_crops import attach_page_crops
 from qa.question_types import QuestionType, classify
 from qa.reader.reader import Reader, ReaderSpan
 from qa.retrieve import PassageHit, Retriever, check_question, get_retriever
@@ -54,6 +55,7 @@ class Citation:
     hit: PassageHit
     spans: tuple[tuple[int, int], ...]  # cited sentences, as spans of the article text
     answer_span: tuple[int, int] | None = None  # the short answer inside them, as an article span
+    page_crop: str | None = None  # image file: the printed page around the passage, sentences marked
 
 
 @dataclass(frozen=True)
@@ -357,7 +359,7 @@ def answer(
     settings = settings or Settings.from_env()
     if index_dir is not None:
         settings = replace(settings, index_dir=Path(index_dir))
-    return answer_with(
+    result = answer_with(
         get_retriever(settings),
         question,
         normalize_history(history),
@@ -366,3 +368,4 @@ def answer(
         date_to=date_to,
         reader=get_reader(settings) if settings.reader == "span" else None,
     )
+    return attach_page_crops(result, settings.resolved_index_dir)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from embeddings.articles import Placement, PrintedBox
 from embeddings.build import ensure_default_index
 from embeddings.encoding.encoder import Encoder, load_encoder
 from embeddings.errors import QuestionError
@@ -47,7 +48,7 @@ class RetrievalSettings:
 class PassageHit:
     text: str
     score: float
-    article_id: str
+    article_id: str  # the content hash newsqa gives the article
     title: str
     subtitle: str
     date: str | None
@@ -55,6 +56,17 @@ class PassageHit:
     source: str
     start: int
     end: int
+    # The source's own identity, to link an answer back to the user's system: a JSONL record's
+    # `id` and `url`, an e-paper article's URL.
+    external_id: str = ""
+    url: str = ""
+    kicker: str = ""  # 引题
+    paper: str = ""
+    page: str = ""  # 版次 as printed
+    page_name: str = ""  # 版名
+    format: str = "text"  # how the source was read (text, jsonl, html, pdf, ocr, founder-xml)
+    boxes: tuple[PrintedBox, ...] = ()  # where this passage is printed (PDFs and scans)
+    also_printed: tuple[Placement, ...] = ()  # the article's other pages and reprints
 
 
 def check_question(question: str) -> str:
@@ -190,6 +202,15 @@ class Retriever:
             source=article.source,
             start=start,
             end=end,
+            external_id=article.external_id,
+            url=article.url,
+            kicker=article.kicker,
+            paper=article.paper,
+            page=article.page,
+            page_name=article.page_name,
+            format=article.format,
+            boxes=tuple(article.boxes_within(start, end)),
+            also_printed=article.also_printed,
         )
 
 

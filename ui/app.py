@@ -40,7 +40,7 @@ MONO_FONTS = ["Noto Sans Mono CJK SC", "DejaVu Sans Mono", "ui-monospace", "mono
 INTRO = (
     "## 报纸问答\n"
     "就本地报纸版面提问，先给出简短答案和把握程度，回答中的每一句都摘自原文，并以 [1]、[2] 标出出处；"
-    "右侧列出被引用的段落（标题、记者、日期、文件与字符位置），被引用的句子高亮显示。"
+    "右侧列出被引用的段落（标题、记者、日期、版次、文件与字符位置），被引用的句子高亮显示；来自版面 PDF 或扫描件的段落还附上版面截图，被引用的句子在图上标出。"
     "可以接着追问，例如先问“乔俊杰担任什么职务？”，再问“他还参加了哪些活动？”。"
 )
 CSS = """
@@ -63,6 +63,11 @@ CSS = """
   background: var(--block-background-fill); border: 1px solid var(--border-color-primary);
   vertical-align: middle; }
 .nqa-text strong.nqa-answer { background: #f59e0b; color: #111827; border-radius: 2px; }
+.nqa-kicker { color: var(--body-text-color-subdued); font-size: 0.9em; }
+.nqa-also { color: var(--body-text-color-subdued); font-size: 0.85em; margin-bottom: 4px; }
+.nqa-page { margin: 8px 0 0; }
+.nqa-crop { max-width: 100%; border: 1px solid var(--border-color-primary); border-radius: 4px; }
+.nqa-page figcaption { color: var(--body-text-color-subdued); font-size: 0.85em; }
 """
 
 

@@ -9,10 +9,12 @@ Markdown backslashes.)
 
 from __future__ import annotations
 
+import base64
 import html
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from itertools import pairwise
+from pathlib import Path
 
 from embeddings.errors import (
     IndexMismatchError,
@@ -86,24 +88,73 @@ def highlight(
     return "".join(parts)
 
 
+def page_label(page: str, page_name: str) -> str:
+    """第3版 · 要闻 from 版次 as printed (3, 03, A03, 第3版, 第A03版) and 版名."""
+    label = page if not page or page.startswith("第") else f"第{page}版"
+    return " · ".join(filter(None, [label, page_name]))
+
+
+def _printed_on(hit: PassageHit) -> str:
+    """Where the cited passage is printed: the PDF or scan page of its first box."""
+    if not hit.boxes:
+        return ""
+    pages = sorted({box.page for box in hit.boxes})
+    return "页面 " + "、".join(str(p) for p in pages)
+
+
+def _link(url: str, text: str) -> str:
+    if url.startswith(("http://", "https://")):
+        return f'<a class="nqa-url" href="{html.escape(url)}" target="_blank" rel="noopener">{text}</a>'
+    return text
+
+
+def _crop_figure(hit: PassageHit, crop: str | None) -> str:
+    if not crop:
+        return ""
+    try:
+        data = base64.b64encode(Path(crop).read_bytes()).decode()
+    except OSError:  # the cache was cleared under a running server: the text still cites
+        return ""
+    caption = " · ".join(filter(None, [page_label(hit.page, hit.page_name), _printed_on(hit)]))
+    return (
+        f'<figure class="nqa-page"><img class="nqa-crop" alt="{html.escape(caption)}" '
+        f'src="data:image/jpeg;base64,{data}"><figcaption>{html.escape(caption)}</figcaption></figure>'
+    )
+
+
 def source_card(
     hit: PassageHit,
     number: int | None = None,
     spans: Sequence[tuple[int, int]] = (),
     answer_span: tuple[int, int] | None = None,
+    crop: str | None = None,
 ) -> str:
-    """One passage as a card: [number], title, subtitle, reporter, date, source + span, text."""
+    """One passage as a card: [number], 引题, title, subtitle, reporter, date, paper and 版, the
+    source (a link to the article's URL when it has one) and span, the text, and for a printed
+    page the crop of the page with the cited sentences marked."""
     marker = f'<span class="nqa-number">[{number}]</span> ' if number is not None else ""
+    kicker = f'<div class="nqa-kicker">{html.escape(hit.kicker)}</div>' if hit.kicker else ""
     subtitle = f'<div class="nqa-subtitle">{html.escape(hit.subtitle)}</div>' if hit.subtitle else ""
     meta = [f"记者 {html.escape(hit.reporter)}"] if hit.reporter else []
     meta.append(html.escape(hit.date) if hit.date else UNKNOWN_DATE)
-    meta.append(f'<span class="nqa-source">{html.escape(hit.source)} · 字符 {hit.start}–{hit.end}</span>')
+    printed = " ".join(filter(None, [hit.paper, page_label(hit.page, hit.page_name)]))
+    if printed:
+        meta.append(f'<span class="nqa-printed">{html.escape(printed)}</span>')
+    where = " · ".join(filter(None, [hit.source, _printed_on(hit), f"字符 {hit.start}–{hit.end}"]))
+    meta.append(f'<span class="nqa-source">{_link(hit.url, html.escape(where))}</span>')
+    if hit.external_id:
+        meta.append(f'<span class="nqa-external-id">ID {html.escape(hit.external_id)}</span>')
+    also = [
+        " ".join(filter(None, [place.date or "", page_label(place.page, place.page_name) or place.source]))
+        for place in hit.also_printed
+    ]
+    also_html = f'<div class="nqa-also">又见：{html.escape("；".join(also))}</div>' if also else ""
     number_attr = f' data-number="{number}"' if number is not None else ""
     return (
-        f'<article class="nqa-card"{number_attr}>'
+        f'<article class="nqa-card"{number_attr}>{kicker}'
         f'<div class="nqa-title">{marker}{html.escape(hit.title)}</div>{subtitle}'
-        f'<div class="nqa-meta">{" · ".join(meta)}</div>'
-        f'<p class="nqa-text">{highlight(hit, spans, answer_span)}</p></article>'
+        f'<div class="nqa-meta">{" · ".join(meta)}</div>{also_html}'
+        f'<p class="nqa-text">{highlight(hit, spans, answer_span)}</p>{_crop_figure(hit, crop)}</article>'
     )
 
 
@@ -121,7 +172,9 @@ def render_sources(answer: Answer) -> str:
             + (f'<h4 class="nqa-related">可能相关</h4>{related}' if related else "")
         )
     else:
-        body = "".join(source_card(c.hit, c.number, c.spans, c.answer_span) for c in answer.citations)
+        body = "".join(
+            source_card(c.hit, c.number, c.spans, c.answer_span, c.page_crop) for c in answer.citations
+        )
     return f'<div class="nqa-sources">{_timing(answer)}{body}</div>'
 
 
@@ -155,6 +208,12 @@ def error_message(error: NewsqaError) -> str:
 def _hit_dict(hit: PassageHit) -> dict:
     fields = asdict(hit)
     fields.pop("score")
+    fields["boxes"] = [
+        # `file` is a path on the server's disk; the page and region say where it is printed.
+        {**{k: v for k, v in box.items() if k != "file"}, "box": list(box["box"])}
+        for box in fields["boxes"]
+    ]
+    fields["also_printed"] = list(fields["also_printed"])
     return fields
 
 
@@ -164,6 +223,7 @@ def _citation_dict(citation: Citation) -> dict:
         **_hit_dict(citation.hit),
         "spans": [list(span) for span in citation.spans],
         "answer_span": list(citation.answer_span) if citation.answer_span else None,
+        "page_crop": bool(citation.page_crop),
         "quotes": [
             citation.hit.text[s - citation.hit.start : e - citation.hit.start] for s, e in citation.spans
         ],

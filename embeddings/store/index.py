@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 # 2: keywords.json (names kept whole by jieba); 3: people.jsonl; 4: chunk event dates;
 # 5: chunk_dates.npy (the date filter's table, so loading never parses every chunk)
 SCHEMA_VERSION = 5
+PAGE_LIST = "pages.json"  # the page images a generation cites
 INDEX_FILES = (
     "manifest.json",
     "vectors.faiss",
@@ -197,7 +198,19 @@ def _write_generation(
     _write_jsonl(folder / "chunks.jsonl", chunks)
     np.save(folder / "chunk_dates.npy", chunk_date_table(chunks), allow_pickle=False)
     _write_jsonl(folder / "articles.jsonl", articles)
+    pages = sorted({box.image for article in articles for box in article.boxes if box.image})
+    (folder / PAGE_LIST).write_text(json.dumps(pages))
     (folder / "manifest.json").write_text(manifest.to_json(), encoding="utf-8")
+
+
+def cited_page_images(index_dir: Path) -> set[str]:
+    """The page images (`embeddings.store.page_images`) that the kept generations cite."""
+    keys: set[str] = set()
+    for generation in (Path(index_dir) / "generations").iterdir():
+        listing = generation / PAGE_LIST
+        if listing.is_file():
+            keys.update(json.loads(listing.read_text()))
+    return keys
 
 
 def _publish(index_dir: Path, generation: Path) -> None:

@@ -10,7 +10,7 @@ import json
 import logging
 import os
 import time
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -87,7 +87,10 @@ def _build_with_progress(paths: list[Path], settings, full: bool = False):
 
 @app.command()
 def build(
-    paths: Annotated[list[Path] | None, typer.Argument(help="files or folders (.txt .md .jsonl)")] = None,
+    paths: Annotated[list[Path] | None, typer.Argument(
+            help="files, folders or zips: text pages (.txt .md), JSONL exports, e-paper pages (.htm), "
+            "page PDFs, scans (.png .jpg .tif), Founder XML"
+        ),] = None,
     index: IndexOpt = None,
     model: ModelOpt = None,
     home: HomeOpt = None,
@@ -158,20 +161,34 @@ def ask(
     except NewsqaError as error:
         raise _fail(error) from None
     if as_json:
-        typer.echo(json.dumps([asdict(hit) for hit in hits], ensure_ascii=False, indent=2))
+        from ui.render import hit_to_dict
+
+        typer.echo(json.dumps([hit_to_dict(hit) for hit in hits], ensure_ascii=False, indent=2))
         return
     typer.echo(f"{len(hits)} passages in {(time.perf_counter() - started) * 1000:.0f} ms\n")
     for rank, hit in enumerate(hits, start=1):
-        byline = f" · 记者 {hit.reporter}" if hit.reporter else ""
-        date = f" · {hit.date}" if hit.date else ""
-        typer.secho(f"[{rank}] {hit.title}{byline}{date}  ({hit.source} {hit.start}-{hit.end})", bold=True)
+        typer.secho(f"[{rank}] {_hit_heading(hit)}", bold=True)
         typer.echo(f"    {hit.text}\n")
+
+
+def _hit_heading(hit) -> str:
+    """Title, reporter, date, 版 and where: file, printed page, characters, the source's URL."""
+    from ui.render import page_label
+
+    printed = page_label(hit.page, hit.page_name)
+    pages = sorted({box.page for box in hit.boxes})
+    on_pages = f"页面 {','.join(map(str, pages))}" if pages else ""
+    where = " ".join(filter(None, [hit.source, on_pages, f"{hit.start}-{hit.end}"]))
+    extras = [f"记者 {hit.reporter}" if hit.reporter else "", hit.date or "", printed]
+    head = " · ".join(filter(None, [hit.title, *extras]))
+    return f"{head}  ({where})" + (f" {hit.url}" if hit.url else "")
 
 
 def _print_answer(
     settings, question: str, k: int, date_from: str | None, date_to: str | None, as_json: bool
 ) -> None:
     from qa.answer import answer_with, confidence_words
+    from qa.page_crops import attach_page_crops
     from qa.reader.loading import get_reader
     from qa.retrieve import get_retriever
     from ui.render import answer_to_dict
@@ -180,6 +197,7 @@ def _print_answer(
     result = answer_with(
         get_retriever(settings), question, k=k, date_from=date_from, date_to=date_to, reader=reader
     )
+    result = attach_page_crops(result, settings.resolved_index_dir)
     if as_json:
         typer.echo(json.dumps(answer_to_dict(result), ensure_ascii=False, indent=2))
         return
@@ -189,9 +207,11 @@ def _print_answer(
     typer.echo(f"{result.text}\n")
     for citation in result.citations or []:
         hit = citation.hit
-        typer.secho(f"[{citation.number}] {hit.title}  ({hit.source} {hit.start}-{hit.end})", bold=True)
+        typer.secho(f"[{citation.number}] {_hit_heading(hit)}", bold=True)
+        if citation.page_crop:
+            typer.echo(f"    版面截图: {citation.page_crop}")
     for hit in result.related:
-        typer.echo(f"可能相关: {hit.title}  ({hit.source} {hit.start}-{hit.end})")
+        typer.echo(f"可能相关: {_hit_heading(hit)}")
     typer.echo(f"\n{result.seconds * 1000:.0f} ms")
 
 

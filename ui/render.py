@@ -32,6 +32,8 @@ __all__ = [
     "answer_to_dict",
     "error_message",
     "highlight",
+    "hit_to_dict",
+    "page_label",
     "question_message",
     "render_sources",
     "source_card",
@@ -205,7 +207,7 @@ def error_message(error: NewsqaError) -> str:
     return f"⚠️ {html.escape(hint)}（{html.escape(str(error))}）"
 
 
-def _hit_dict(hit: PassageHit) -> dict:
+def hit_to_dict(hit: PassageHit) -> dict:
     fields = asdict(hit)
     fields.pop("score")
     fields["boxes"] = [
@@ -220,7 +222,7 @@ def _hit_dict(hit: PassageHit) -> dict:
 def _citation_dict(citation: Citation) -> dict:
     return {
         "number": citation.number,
-        **_hit_dict(citation.hit),
+        **hit_to_dict(citation.hit),
         "spans": [list(span) for span in citation.spans],
         "answer_span": list(citation.answer_span) if citation.answer_span else None,
         "page_crop": bool(citation.page_crop),
@@ -242,6 +244,6 @@ def answer_to_dict(answer: Answer) -> dict:
         "confidence": answer.confidence,
         "confidence_words": confidence_words(answer.confidence),
         "citations": [_citation_dict(c) for c in answer.citations],
-        "related": [_hit_dict(hit) for hit in answer.related],
+        "related": [hit_to_dict(hit) for hit in answer.related],
         "seconds": round(answer.seconds, 3),
     }

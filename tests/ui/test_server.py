@@ -8,40 +8,23 @@ Chromium driven by Playwright; no browser is downloaded.
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
+from serving import ANSWER_TIMEOUT, ask, serve
 
 from embeddings.build import build_from_paths
 from embeddings.settings import Settings
 
 pytestmark = pytest.mark.slow
 
-NEWSQA = Path(sys.executable).parent / "newsqa"
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT = ROOT / "docs" / "screenshot.png"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-START_TIMEOUT = 180  # seconds for a server to load the model, build the sample index and listen
-ANSWER_TIMEOUT = 60_000  # milliseconds for one answer to appear in the browser
 QUESTION = "前黄浜全长多少公里？"
 TITLE = "乔俊杰督查突出环境问题整改工作推进情况"
 SCRIPT = "<script>window.__xss=1</script>"
@@ -60,57 +43,13 @@ XSS_ARTICLE = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
-def _serve(home: Path, log: Path, *args: str) -> Iterator[str]:
-    """Run `newsqa serve` until the port answers; yield its URL; always stop it."""
-    port = _free_port()
-    outer = ("NEWSQA_INDEX", "NEWSQA_MODEL", "NEWSQA_BATCH_SIZE")
-    env = {name: value for name, value in os.environ.items() if name not in outer}
-    env.update(
-        NEWSQA_HOME=str(home), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", NO_PROXY="127.0.0.1,localhost"
-    )
-    command = [str(NEWSQA), "serve", "--port", str(port), "--home", str(home), *args]
-    url = f"http://127.0.0.1:{port}/"
-    with log.open("w") as output:
-        server = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
-        try:
-            deadline = time.monotonic() + START_TIMEOUT
-            while not _answers(url):
-                if server.poll() is not None:
-                    pytest.fail(f"newsqa serve exited with {server.returncode}:\n{log.read_text()}")
-                if time.monotonic() > deadline:
-                    pytest.fail(f"newsqa serve did not answer within {START_TIMEOUT}s:\n{log.read_text()}")
-                time.sleep(0.5)
-            yield url
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(timeout=15)
-
-
 @pytest.fixture(scope="module")
 def sample_server(
     tmp_path_factory: pytest.TempPathFactory, make_home: Callable[[Path], Path]
 ) -> Iterator[str]:
     """A server over the default index, which it builds from the bundled sample at start."""
     home = make_home(tmp_path_factory.mktemp("serve-home"))
-    yield from _serve(home, home / "serve.log")
+    yield from serve(home, home / "serve.log")
 
 
 @pytest.fixture(scope="module")
@@ -123,60 +62,7 @@ def xss_server(
     corpus.write_text(json.dumps(XSS_ARTICLE, ensure_ascii=False) + "\n", encoding="utf-8")
     index = home / "xss-index"
     build_from_paths([corpus], replace(settings, home=home, index_dir=index), encoder=encoder)
-    yield from _serve(home, home / "serve.log", "--index", str(index))
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@dataclass
-class Tab:
-    page: Any  # playwright.sync_api.Page
-    offsite: list[str]  # requests to anywhere but the server under test
-
-
-@pytest.fixture
-def open_page(browser) -> Iterator[Callable[[str], Tab]]:
-    """Open a URL in a fresh browser context (a new Gradio session), recording off-site requests."""
-    contexts = []
-
-    def open_(url: str) -> Tab:
-        context = browser.new_context(viewport={"width": 1400, "height": 950}, locale="zh-CN")
-        contexts.append(context)
-        tab = Tab(context.new_page(), [])
-
-        def record(request) -> None:
-            if not request.url.startswith((url, "data:", "blob:")):
-                tab.offsite.append(request.url)
-
-        tab.page.on("request", record)
-        tab.page.goto(url)
-        return tab
-
-    yield open_
-    for context in contexts:
-        context.close()
-
-
-def _ask(page, question: str) -> str:
-    """Type `question`, click 提问, wait for the reply; return the reply's text."""
-    from playwright.sync_api import expect
-
-    replies = page.locator('#nqa-chat [data-testid="bot"]')
-    before = replies.count()
-    page.get_by_placeholder("输入问题").fill(question)
-    page.get_by_role("button", name="提问", exact=True).click()
-    expect(replies).to_have_count(before + 1, timeout=ANSWER_TIMEOUT)
-    return replies.last.inner_text()
+    yield from serve(home, home / "serve.log", "--index", str(index))
 
 
 def test_api_answers_with_citation(sample_server: str) -> None:
@@ -199,7 +85,7 @@ def test_browser_answers_with_cited_source(sample_server: str, open_page, tmp_pa
 
     tab = open_page(sample_server)
     page = tab.page
-    reply = _ask(page, QUESTION)
+    reply = ask(page, QUESTION)
     assert "2.3公里" in reply and "[1]" in reply
     card = page.locator("#nqa-sources .nqa-card", has_text=TITLE)
     expect(card).to_have_count(1)
@@ -220,8 +106,8 @@ def test_browser_answers_with_cited_source(sample_server: str, open_page, tmp_pa
 
 def test_browser_follow_up_question(sample_server: str, open_page) -> None:
     page = open_page(sample_server).page
-    assert "区委书记" in _ask(page, "乔俊杰担任什么职务？")
-    assert "乔俊杰" in _ask(page, "他还参加了哪些活动？")
+    assert "区委书记" in ask(page, "乔俊杰担任什么职务？")
+    assert "乔俊杰" in ask(page, "他还参加了哪些活动？")
 
 
 def test_browser_example_and_clear(sample_server: str, open_page) -> None:
@@ -255,15 +141,15 @@ def test_browser_people_view_asks_about_a_person(sample_server: str, open_page) 
 def test_browser_date_filter_on_an_undated_archive(sample_server: str, open_page) -> None:
     page = open_page(sample_server).page
     page.get_by_label("起始日期").fill("2030-01-01")
-    reply = _ask(page, "前黄浜全长多少公里？")  # the sample's pages carry no date: nothing is in range
+    reply = ask(page, "前黄浜全长多少公里？")  # the sample's pages carry no date: nothing is in range
     assert "没有找到" in reply
     page.get_by_label("起始日期").fill("2030-13-01")
-    assert "YYYY-MM-DD" in _ask(page, "前黄浜全长多少公里？")
+    assert "YYYY-MM-DD" in ask(page, "前黄浜全长多少公里？")
 
 
 def test_browser_empty_question_is_friendly(sample_server: str, open_page) -> None:
     page = open_page(sample_server).page
-    reply = _ask(page, "")
+    reply = ask(page, "")
     assert "请输入一个问题" in reply and "Traceback" not in reply
 
 
@@ -273,7 +159,7 @@ def test_corpus_markup_is_shown_not_run(xss_server: str, open_page) -> None:
     tab = open_page(xss_server)
     page = tab.page
     replies = [
-        _ask(page, q) for q in ("演练材料里写着什么代码？", "另一份材料写着什么？", "模板材料写着什么写法？")
+        ask(page, q) for q in ("演练材料里写着什么代码？", "另一份材料写着什么？", "模板材料写着什么写法？")
     ]
     expect(page.locator("#nqa-sources .nqa-card")).to_have_count(1)
     assert page.evaluate("typeof window.__xss") == "undefined"
@@ -289,7 +175,7 @@ def test_corpus_markup_is_shown_not_run(xss_server: str, open_page) -> None:
 @pytest.fixture(scope="module")
 def auth_server(tmp_path_factory: pytest.TempPathFactory, make_home: Callable[[Path], Path]) -> Iterator[str]:
     home = make_home(tmp_path_factory.mktemp("auth-home"))
-    yield from _serve(home, home / "serve.log", "--auth", "editor:s3cret")
+    yield from serve(home, home / "serve.log", "--auth", "editor:s3cret")
 
 
 def test_login_protects_the_ui_and_its_api(auth_server: str) -> None:

@@ -260,6 +260,10 @@ def info(index: IndexOpt = None, model: ModelOpt = None, home: HomeOpt = None) -
     typer.echo(f"vectors     {manifest.precision or 'fp32'} embeddings, {search} search")
     typer.echo(f"chunking    {manifest.chunking['size']} chars, overlap {manifest.chunking['overlap']}")
     typer.echo(f"contents    {manifest.counts['articles']} articles, {manifest.counts['chunks']} chunks")
+    if manifest.formats:
+        read = ", ".join(f"{count} {kind}" for kind, count in manifest.formats.items())
+        pages = f"; {manifest.page_images} printed pages for citations" if manifest.page_images else ""
+        typer.echo(f"read from   {read}{pages}")
     typer.echo(
         f"built       {manifest.built_at} in {manifest.build_seconds}s (schema {manifest.schema_version})"
     )

@@ -26,6 +26,7 @@ import shutil
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -88,6 +89,8 @@ class IndexManifest:
     versions: dict[str, str] = field(default_factory=dict)
     precision: str = ""  # of the passage vectors: "int8", "bf16" or "fp32"
     vector_index: str = "flat"  # "flat" (exact) or "hnsw" (see EXACT_SEARCH_MAX)
+    formats: dict[str, int] = field(default_factory=dict)  # articles by how they were read
+    page_images: int = 0  # printed pages the index cites (rendered in <index>/pages/)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=2)
@@ -253,6 +256,8 @@ def build_index(
             versions=_versions(),
             precision=encoder.precision,
             vector_index=vector_index_kind(len(chunks)),
+            formats=dict(Counter(a.format for a in articles).most_common()),
+            page_images=len({box.image for a in articles for box in a.boxes if box.image}),
         )
         _write_generation(work, manifest, vectors, chunks, articles)
         final = generations / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"

@@ -37,12 +37,14 @@ from embeddings.sources.metadata import date_from_name, parse_iso_date
 from embeddings.sources.reading import LoadResult, SourceFile
 
 __all__ = [
+    "DATELINE",
     "SENTENCE_END",
     "SUFFIXES",
     "byline_names",
     "ends_sentence",
     "fallback_title",
     "fix_ocr_words",
+    "glue",
     "parse_page",
     "read_articles",
     "reporter_from_credit",
@@ -67,7 +69,7 @@ _CJK = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef\u2018-
 _OCR_AND = re.compile(rf"(?<=[{_CJK}])\s+and\s+(?=[{_CJK}])")
 _MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*$")
 _ROLE = r"(?:本报|特约)?(?:记者|通讯员|实习生)"
-_DATELINE = re.compile(r"^本报讯\s*(?:[(（](?P<credit>[^()（）]*)[)）])?\s*")
+DATELINE = re.compile(r"^本报讯\s*(?:[(（](?P<credit>[^()（）]*)[)）])?\s*")
 _BYLINE_LINE = re.compile(rf"^(?:[□■◇◆]\s*{_ROLE}\s*|{_ROLE}\s+)\S")
 _MAX_BYLINE_CHARS = 30
 
@@ -242,7 +244,7 @@ def _is_headline_like(block: _Block) -> bool:
     if block.level or len(block.lines) > 2 or byline_names(block.lines[0]) is not None:
         return False
     text = block.text
-    if len(text) > _MAX_HEADLINE_CHARS or "。" in text or _DATELINE.match(text):
+    if len(text) > _MAX_HEADLINE_CHARS or "。" in text or DATELINE.match(text):
         return False
     return not any(ends_sentence(line) for line in block.lines)
 
@@ -261,7 +263,7 @@ def _add_body_block(draft: _Draft, block: _Block) -> None:
             draft.reporter = draft.reporter or names
             draft.byline = draft.byline or line.strip()
             continue
-        dateline = _DATELINE.match(line)
+        dateline = DATELINE.match(line)
         if dateline:
             if dateline.group("credit"):
                 draft.reporter = draft.reporter or reporter_from_credit(dateline.group("credit"))
@@ -326,13 +328,13 @@ def _join_column_breaks(lines: list[str]) -> list[str]:
     paragraphs: list[str] = []
     for line in lines:
         if paragraphs and not ends_sentence(paragraphs[-1]):
-            paragraphs[-1] = _glue(paragraphs[-1], line)
+            paragraphs[-1] = glue(paragraphs[-1], line)
         else:
             paragraphs.append(line)
     return paragraphs
 
 
-def _glue(left: str, right: str) -> str:
+def glue(left: str, right: str) -> str:
     # Chinese needs no space at a line break; two Latin words do.
     if left and right and _is_latin(left[-1]) and _is_latin(right[0]):
         return f"{left} {right}"
@@ -346,7 +348,7 @@ def _is_latin(char: str) -> bool:
 def _glue_all(lines: list[str] | tuple[str, ...]) -> str:
     text = ""
     for line in lines:
-        text = _glue(text, line)
+        text = glue(text, line)
     return text
 
 

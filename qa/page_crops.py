@@ -21,6 +21,8 @@ __all__ = ["CROPS_DIR", "attach_page_crops", "page_crop"]
 
 CROPS_DIR = "crops"
 _PAD = 0.015  # of the page's size, around the passage
+# A one-line passage (a byline) is shown with some of the page around it, as a reader finds it.
+_MIN_WIDTH, _MIN_HEIGHT = 0.3, 0.12
 _MAX_WIDTH = 960  # pixels; a crop wider than a source card is scaled down
 _HIGHLIGHT = (255, 214, 0, 110)  # translucent yellow, as a highlighter pen
 _OUTLINE = (230, 120, 0, 255)
@@ -29,6 +31,16 @@ _OUTLINE = (230, 120, 0, 255)
 def _cited_boxes(hit: PassageHit, spans: Sequence[tuple[int, int]]) -> list[PrintedBox]:
     cited = [b for b in hit.boxes if any(b.start < end and start < b.end for start, end in spans)]
     return cited or list(hit.boxes)
+
+
+def _span_around(low: float, high: float, least: float) -> tuple[float, float]:
+    """[low, high] padded, widened about its middle to at least `least`, kept within [0, 1]."""
+    low, high = low - _PAD, high + _PAD
+    if high - low < least:
+        middle = (low + high) / 2
+        low, high = middle - least / 2, middle + least / 2
+    shift = max(0.0, -low) - max(0.0, high - 1.0)
+    return max(0.0, low + shift), min(1.0, high + shift)
 
 
 def page_crop(index_dir: Path, hit: PassageHit, spans: Sequence[tuple[int, int]]) -> Path | None:
@@ -43,12 +55,9 @@ def page_crop(index_dir: Path, hit: PassageHit, spans: Sequence[tuple[int, int]]
         return None
     marked = [b.box for b in cited if b.image == key]
     passage = [b.box for b in hit.boxes if b.image == key]
-    region = (
-        max(0.0, min(b[0] for b in passage) - _PAD),
-        max(0.0, min(b[1] for b in passage) - _PAD),
-        min(1.0, max(b[2] for b in passage) + _PAD),
-        min(1.0, max(b[3] for b in passage) + _PAD),
-    )
+    x0, x1 = _span_around(min(b[0] for b in passage), max(b[2] for b in passage), _MIN_WIDTH)
+    top, bottom = _span_around(min(b[1] for b in passage), max(b[3] for b in passage), _MIN_HEIGHT)
+    region = (x0, top, x1, bottom)
     name = hashlib.sha256(json.dumps([key, region, marked]).encode()).hexdigest()[:20]
     target = Path(index_dir) / CROPS_DIR / f"{name}.jpg"
     if not target.is_file():

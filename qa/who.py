@@ -129,7 +129,10 @@ def _authors(retriever: Retriever, query: str, cite: Cite) -> tuple[str, str] | 
     names = list(dict.fromkeys(r.name for r in records))
     first = {r.name: r for r in reversed(records)}
     number = cite(first[names[0]])
-    quoted = "".join(f"{_quote(retriever, first[n])}[{cite(first[n])}]" for n in names)
+    # Reporters of one byline share its sentence: quote each sentence once.
+    sentences = dict.fromkeys((first[n].article_id, first[n].sentence_start) for n in names)
+    by_sentence = {(first[n].article_id, first[n].sentence_start): first[n] for n in reversed(names)}
+    quoted = "".join(f"{_quote(retriever, by_sentence[s])}[{cite(by_sentence[s])}]" for s in sentences)
     return "、".join(names), f"{'、'.join(names)}[{number}]\n\n{quoted}"
 
 

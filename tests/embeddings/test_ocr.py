@@ -74,7 +74,7 @@ def char_f1(truth: str, read: str) -> float:
 @dataclass(frozen=True)
 class DrawnText:
     text: str
-    column: int  # -1 for text outside the columns
+    column: int
     box: tuple[float, float, float, float]  # of the glyphs' ink, pixels
 
 

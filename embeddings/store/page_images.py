@@ -39,9 +39,12 @@ def _render(file: Path, page: int):  # -> PIL.Image.Image
             return document[page - 1].render(scale=PAGE_DPI / 72).to_pil().convert("RGB")
         finally:
             document.close()
+    from PIL import ImageOps
+
     with Image.open(file) as image:
         image.seek(page - 1)  # a multi-page TIFF: one frame a page
-        return image.convert("RGB")
+        # Upright as the OCR read it (a phone photo's EXIF rotation), so the boxes line up.
+        return ImageOps.exif_transpose(image).convert("RGB")
 
 
 def render_page_images(articles: Sequence[Article], index_dir: Path) -> list[str]:

@@ -92,7 +92,8 @@ _CONTINUED_FROM = re.compile(rf"[（(]\s*(?:上接|接){_PAGE_REF}[)）]")
 # OCR reads the box of □记者 as 口.
 _JOB = r"(?:记者|通讯员|实习生)"
 _ROLE = rf"(?:本报|特约)?{_JOB}"
-_NAMES = r"[\u4e00-\u9fff·]{2,4}(?:[\s、]+[\u4e00-\u9fff·]{2,4})*"
+# Names 2 to 4 characters each, maybe run together (OCR drops the space between them).
+_NAMES = r"[\u4e00-\u9fff·]{2,8}(?:[\s、]+[\u4e00-\u9fff·]{2,4})*"
 _BYLINE = re.compile(
     rf"(?:[□■◇◆口]\s*{_ROLE}\s*|(?:本报|特约){_JOB}\s*|{_JOB}\s+){_NAMES}(?:\s+{_ROLE}\s*{_NAMES})*"
 )

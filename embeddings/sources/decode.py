@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import codecs
 import logging
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from embeddings.errors import CorpusError
+from embeddings.sources.reading import SourceFile
 
-__all__ = ["read_text_file"]
+__all__ = ["read_text_file", "text_sources"]
 
 logger = logging.getLogger(__name__)
 
@@ -68,3 +70,17 @@ def _in_gb2312(char: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+def text_sources(files: Sequence[SourceFile], warnings: list[str]) -> Iterator[tuple[SourceFile, str]]:
+    """Each file with its decoded text; unreadable and empty files become warnings instead."""
+    for file in files:
+        try:
+            text = read_text_file(file.path)
+        except CorpusError as exc:
+            warnings.append(f"{exc}; skipped")
+            continue
+        if not text.strip():
+            warnings.append(f"{file.name}: empty file, skipped")
+            continue
+        yield file, text

@@ -8,8 +8,7 @@ import json
 from collections.abc import Sequence
 
 from embeddings.articles import Article
-from embeddings.errors import CorpusError
-from embeddings.sources.decode import read_text_file
+from embeddings.sources.decode import text_sources
 from embeddings.sources.metadata import parse_iso_date
 from embeddings.sources.reading import LoadResult, SourceFile
 from embeddings.sources.text import fallback_title
@@ -22,15 +21,7 @@ SUFFIXES = (".jsonl",)
 def read_articles(files: Sequence[SourceFile]) -> LoadResult:
     articles: list[Article] = []
     warnings: list[str] = []
-    for file in files:
-        try:
-            text = read_text_file(file.path)
-        except CorpusError as exc:
-            warnings.append(f"{exc}; skipped")
-            continue
-        if not text.strip():
-            warnings.append(f"{file.name}: empty file, skipped")
-            continue
+    for file, text in text_sources(files, warnings):
         found, problems = parse_jsonl(text, file.name)
         articles.extend(found)
         warnings.extend(problems)

@@ -31,8 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from embeddings.articles import Article
-from embeddings.errors import CorpusError
-from embeddings.sources.decode import read_text_file
+from embeddings.sources.decode import text_sources
 from embeddings.sources.metadata import date_from_name, parse_iso_date
 from embeddings.sources.reading import LoadResult, SourceFile
 
@@ -104,15 +103,7 @@ class _Draft:
 def read_articles(files: Sequence[SourceFile]) -> LoadResult:
     articles: list[Article] = []
     warnings: list[str] = []
-    for file in files:
-        try:
-            text = read_text_file(file.path)
-        except CorpusError as exc:
-            warnings.append(f"{exc}; skipped")
-            continue
-        if not text.strip():
-            warnings.append(f"{file.name}: empty file, skipped")
-            continue
+    for file, text in text_sources(files, warnings):
         text, page_date, problems = _split_front_matter(text, file.name)
         warnings.extend(problems)
         found = parse_page(text, file.name)
@@ -138,8 +129,6 @@ def _split_front_matter(text: str, source: str) -> tuple[str, str | None, list[s
         bad = match.group("value")
         return "\n".join(lines), None, [f"{source}: bad date '{bad}', expected YYYY-MM-DD; date left unknown"]
     return "\n".join(lines), found, []
-
-
 
 
 def parse_page(text: str, source: str) -> list[Article]:

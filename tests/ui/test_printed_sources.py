@@ -4,7 +4,6 @@ its 版 and page, the card showing the crop of the printed page with the cited l
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import shutil
 import sys
@@ -26,24 +25,15 @@ ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "embeddings" / "fixtures" / "epaper" / "founder"
 SCREENSHOT = ROOT / "docs" / "page-crop.png"
 SEED = 11
-
-
-def _newspaper_pages():
-    # The page generator lives with the layout tests; loaded by path (tests/ is not a package).
-    spec = importlib.util.spec_from_file_location(
-        "newspaper_pages", ROOT / "tests/embeddings/newspaper_pages.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+# The page generator lives with the layout tests (tests/ is not a package).
+sys.path.insert(0, str(ROOT / "tests" / "embeddings"))
 
 
 @pytest.fixture(scope="module")
 def printed(
     tmp_path_factory: pytest.TempPathFactory, make_home: Callable[[Path], Path], settings: Settings, encoder
 ):
-    pages = _newspaper_pages()
+    import newspaper_pages as pages
     home = make_home(tmp_path_factory.mktemp("printed-home"))
     sources = home / "sources"
     sources.mkdir()

@@ -67,6 +67,7 @@ class PassageHit:
     format: str = "text"  # how the source was read (text, jsonl, html, pdf, ocr, founder-xml)
     boxes: tuple[PrintedBox, ...] = ()  # where this passage is printed (PDFs and scans)
     also_printed: tuple[Placement, ...] = ()  # the article's other pages and reprints
+    uncertain: tuple[tuple[int, int], ...] = ()  # article spans in this passage the OCR was unsure of
 
 
 def check_question(question: str) -> str:
@@ -211,6 +212,9 @@ class Retriever:
             format=article.format,
             boxes=tuple(article.boxes_within(start, end)),
             also_printed=article.also_printed,
+            uncertain=tuple(
+                (max(s, start), min(e, end)) for s, e in article.uncertain if s < end and start < e
+            ),
         )
 
 

@@ -67,6 +67,7 @@ CSS = """
 .nqa-kicker { color: var(--body-text-color-subdued); font-size: 0.9em; }
 .nqa-also { color: var(--body-text-color-subdued); font-size: 0.85em; margin-bottom: 4px; }
 .nqa-page { margin: 8px 0 0; }
+.nqa-uncertain { color: #b45309; }
 .nqa-crop { max-width: 100%; border: 1px solid var(--border-color-primary); border-radius: 4px; }
 .nqa-page figcaption { color: var(--body-text-color-subdued); font-size: 0.85em; }
 """

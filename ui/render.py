@@ -144,6 +144,8 @@ def source_card(
         meta.append(f'<span class="nqa-printed">{html.escape(printed)}</span>')
     where = " · ".join(filter(None, [hit.source, _printed_on(hit), f"字符 {hit.start}–{hit.end}"]))
     meta.append(f'<span class="nqa-source">{_link(hit.url, html.escape(where))}</span>')
+    if hit.uncertain:
+        meta.append('<span class="nqa-uncertain">含 OCR 识别不确定的文字，请对照版面核实</span>')
     if hit.external_id:
         meta.append(f'<span class="nqa-external-id">ID {html.escape(hit.external_id)}</span>')
     also = [
@@ -216,6 +218,7 @@ def hit_to_dict(hit: PassageHit) -> dict:
         for box in fields["boxes"]
     ]
     fields["also_printed"] = list(fields["also_printed"])
+    fields["uncertain"] = [list(span) for span in fields["uncertain"]]
     return fields
 
 

@@ -147,3 +147,15 @@ def test_only_web_urls_become_links() -> None:
     local = _hit(article).__class__(**{**_hit(article).__dict__, "url": "javascript:alert(1)"})
     assert 'href="https://paper.example.cn/content_1.htm"' in source_card(web)
     assert "href" not in source_card(local) and "javascript" not in source_card(local)
+
+
+def test_a_passage_with_uncertain_ocr_says_so(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    article = replace(_article(_page(tmp_path)), uncertain=((len(FIRST), len(TEXT)),))
+    hit = replace(_hit(article), uncertain=((len(FIRST), len(TEXT)),))
+    assert "OCR 识别不确定" in source_card(hit)
+    assert "OCR 识别不确定" not in source_card(_hit(_article(_page(tmp_path))))
+    assert answer_to_dict(Answer("q", "q", "t", None, False, [Citation(1, hit, ((0, 3),))]))["citations"][0][
+        "uncertain"
+    ] == [[len(FIRST), len(TEXT)]]

@@ -4,8 +4,8 @@
 
 The pages come from tests/embeddings/newspaper_pages.py (A3, 4 to 6 columns, mastheads, kickers,
 subtitles, bylines, a 下转/上接 continuation in every two-page issue), in issues of two pages
-(one page for an odd count). Text layer: each issue's PDF through `embeddings.sources.pdf`
-(pdfplumber, then the layout analysis). OCR, when `embeddings.sources.ocr` is there: the first
+(one page for an odd count). Text layer: each issue's PDF through `embeddings.sources.printed.pdf`
+(pdfplumber, then the layout analysis). OCR, when `embeddings.sources.printed.ocr` is there: the first
 --ocr-pages pages of the same issues, rendered to PNG at 200 dpi, read by `ocr_page_lines` and laid
 out by the same analysis. Reported per route: pages per second (reading only, not generating or
 rendering) and the scores of newspaper_pages.score (each truth article matched to the read article
@@ -31,8 +31,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.load import cpu_model  # noqa: E402
 from embeddings.articles import Article  # noqa: E402
-from embeddings.sources.layout import PrintedPage, articles_from_pages  # noqa: E402
-from embeddings.sources.pdf import OCR_DPI, read_articles  # noqa: E402
+from embeddings.sources.printed.layout import PrintedPage, articles_from_pages  # noqa: E402
+from embeddings.sources.printed.pdf import OCR_DPI, read_articles  # noqa: E402
 from embeddings.sources.reading import SourceFile  # noqa: E402
 
 
@@ -100,7 +100,7 @@ def read_scans(images: list[Path]) -> list[Article]:
     """OCR, then the layout analysis: the route of a scanned page."""
     from PIL import Image
 
-    from embeddings.sources.ocr import ocr_page_lines
+    from embeddings.sources.printed.ocr import ocr_page_lines
 
     pages = []
     for path in images:
@@ -175,7 +175,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.pages < 1 or not 0 <= args.ocr_pages <= args.pages:
         parser.error("--pages must be at least 1 and --ocr-pages between 0 and --pages")
-    have_ocr = importlib.util.find_spec("embeddings.sources.ocr") is not None
+    have_ocr = importlib.util.find_spec("embeddings.sources.printed.ocr") is not None
     with tempfile.TemporaryDirectory(prefix="newsqa-pages-") as tmp:
         folder = Path(tmp)
         # The OCR pages are the first issues, so both routes read the same pages.
@@ -187,7 +187,8 @@ def main() -> None:
             ocr_issues = issues[: len(issue_sizes(args.ocr_pages))]
             results.append(run_route(f"OCR, {OCR_DPI} dpi PNG", ocr_issues, read_scans, render_pngs))
     machine = {"cpu": cpu_model(), "cores": os.cpu_count()}
-    notes = [] if have_ocr or not args.ocr_pages else ["embeddings.sources.ocr not found: OCR not measured"]
+    missing = ["embeddings.sources.printed.ocr not found: OCR not measured"]
+    notes = [] if have_ocr or not args.ocr_pages else missing
     out = ROOT / "bench" / "results" / "pages.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     report = {"machine": machine, "seed": args.seed, "results": [asdict(r) for r in results], "notes": notes}

@@ -1,10 +1,10 @@
 """Files, folders and zips → articles, each file read by the module of its format.
 
 Formats (one module each, see `embeddings.sources.reading` for their contract): `.txt`/`.md`
-pages (`text`), `.jsonl` exports (`jsonl`), e-paper and news web pages (`html`), page PDFs with a
-text layer or scanned (`pdf`), scanned page images (`image`) and Founder page XML
-(`founder_xml`). A `.zip` is unpacked (safely, see `embeddings.sources.archive`) and read like a
-folder. An article's `source` is its file named from the given folder down
+pages (`text`), `.jsonl` exports (`jsonl`), e-paper and news web pages (`web.html`), page PDFs
+with a text layer or scanned (`printed.pdf`), scanned page images (`printed.image`) and Founder
+page XML (`printed.founder_xml`). A `.zip` is unpacked (safely, see `embeddings.sources.archive`)
+and read like a folder. An article's `source` is its file named from the given folder down
 (`wujin/000_540523ca5f8d8d9a.txt`), or the file name when a file was given; JSONL records may
 name their own.
 
@@ -32,12 +32,12 @@ logger = logging.getLogger(__name__)
 # Format modules in reading order: e-paper pages first, because the page images and PDFs a page
 # index links are that page's pictures, not separate sources (see `LoadResult.covers`).
 FORMAT_MODULES = {
-    "html": (".htm", ".html", ".shtml"),
-    "founder_xml": (".xml",),
+    "web.html": (".htm", ".html", ".shtml"),
+    "printed.founder_xml": (".xml",),
     "text": (".md", ".txt"),
     "jsonl": (".jsonl",),
-    "pdf": (".pdf",),
-    "image": (".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp"),
+    "printed.pdf": (".pdf",),
+    "printed.image": (".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp"),
 }
 SUPPORTED_SUFFIXES = tuple(sorted({s for suffixes in FORMAT_MODULES.values() for s in suffixes}))
 # What a saved web site also holds; never a source, never worth a warning.

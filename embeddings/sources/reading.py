@@ -1,10 +1,11 @@
 """The contract every format module keeps.
 
-A format module (`text`, `jsonl`, `html`, `pdf`, `image`, `founder_xml`) has `SUFFIXES` and
-`read_articles(files) -> LoadResult`. It gets all files of its format in one build at once,
-because some facts span files: an e-paper's page-index names the 版 of the article pages it links,
-and a page PDF's `转第3版` continues on another file. A bad file (or line, or page) becomes a
-one-line warning naming it and what to do; the other files still load.
+A format module (`text`, `jsonl`, `web.html`, `printed.pdf`, `printed.image`,
+`printed.founder_xml`) has `SUFFIXES` and `read_articles(files) -> LoadResult`. It gets all
+files of its format in one build at once, because some facts span files: an e-paper's page index
+names the 版 of the article pages it links, and a page PDF's `转第3版` continues on another file.
+A bad file (or line, or page) becomes a one-line warning naming it and what to do; the other
+files still load.
 """
 
 from __future__ import annotations

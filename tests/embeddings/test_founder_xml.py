@@ -14,7 +14,7 @@ from pathlib import Path
 
 from embeddings.articles import Placement
 from embeddings.sources import load_articles
-from embeddings.sources.founder_xml import read_articles
+from embeddings.sources.printed.founder_xml import read_articles
 from embeddings.sources.reading import SourceFile
 
 FIXTURES = Path(__file__).parent / "fixtures" / "epaper"

@@ -1,4 +1,4 @@
-"""E-paper and news web pages → articles (`embeddings.sources.html` and its templates).
+"""E-paper and news web pages → articles (`embeddings.sources.web.html` and its templates).
 
 The fixtures under fixtures/epaper/ mirror real markup, trimmed: founder/ a wget mirror of a Founder
 数字报 (page indexes node_N.htm modelled on saved 江西日报 and 中国纪检监察报 pages, article pages on
@@ -13,9 +13,9 @@ from pathlib import Path
 
 from embeddings.articles import Placement
 from embeddings.sources import load_articles
-from embeddings.sources.founder_epaper import own_page_files
-from embeddings.sources.html import read_articles
 from embeddings.sources.reading import SourceFile
+from embeddings.sources.web.founder_epaper import own_page_files
+from embeddings.sources.web.html import read_articles
 
 FIXTURES = Path(__file__).parent / "fixtures" / "epaper"
 FOUNDER = "founder/html/2024-06/28"

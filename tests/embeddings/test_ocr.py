@@ -21,10 +21,10 @@ from newspaper_pages import PAGE_HEIGHT, PAGE_WIDTH, DrawnLine, Issue, TruthArti
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 from embeddings.articles import Article
-from embeddings.sources import image as image_format
 from embeddings.sources import load_articles
-from embeddings.sources.layout import LOW_CONFIDENCE, PageLine
-from embeddings.sources.ocr import ocr_page_lines
+from embeddings.sources.printed import image as image_format
+from embeddings.sources.printed.layout import LOW_CONFIDENCE, PageLine
+from embeddings.sources.printed.ocr import ocr_page_lines
 from embeddings.sources.reading import SourceFile
 
 FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"

@@ -26,8 +26,8 @@ from reportlab.pdfgen import canvas
 
 from embeddings.articles import PrintedBox
 from embeddings.sources import load_articles
-from embeddings.sources.layout import LOW_CONFIDENCE, PageLine, PrintedPage, articles_from_pages
-from embeddings.sources.pdf import read_articles
+from embeddings.sources.printed.layout import LOW_CONFIDENCE, PageLine, PrintedPage, articles_from_pages
+from embeddings.sources.printed.pdf import read_articles
 from embeddings.sources.reading import LoadResult, SourceFile
 
 # Two issues, so that the pages have 6, 4, 5 and 6 columns.

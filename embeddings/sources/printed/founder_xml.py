@@ -21,10 +21,10 @@ from lxml import etree
 from lxml.html import fragment_fromstring
 
 from embeddings.articles import Article, Placement
-from embeddings.sources.founder_epaper import block_paragraphs, date_in_text, page_key, reporter_of
 from embeddings.sources.metadata import date_from_name
 from embeddings.sources.reading import LoadResult, SourceFile
 from embeddings.sources.text import fallback_title
+from embeddings.sources.web.founder_epaper import block_paragraphs, date_in_text, page_key, reporter_of
 
 __all__ = ["SUFFIXES", "read_articles"]
 

@@ -5,8 +5,8 @@ without a wide gap is one `PageLine` (a gap wider than `_SPLIT_GAP_EMS` is a col
 space between masthead fields). A line's size is its characters' font size, and it is bold when
 its font is a bold face other than the page's body font, or when it is drawn filled and stroked
 (the fake bold of word processors, which only pdfium reports). A page without any text is a scan:
-it is rendered at `OCR_DPI` and read by `embeddings.sources.ocr`. The layout analysis shared with
-scans is `embeddings.sources.layout.articles_from_pages`.
+it is rendered at `OCR_DPI` and read by `embeddings.sources.printed.ocr`. The layout analysis shared with
+scans is `embeddings.sources.printed.layout.articles_from_pages`.
 
 An encrypted or damaged file, or a page with no text that OCR cannot read either, becomes a
 one-line warning; the other pages and files still load.
@@ -28,7 +28,7 @@ from pdfminer.pdfdocument import PDFEncryptionError
 from pdfplumber.utils.exceptions import PdfminerException
 
 from embeddings.errors import CorpusError
-from embeddings.sources.layout import Box, PageLine, PrintedPage, articles_from_pages
+from embeddings.sources.printed.layout import Box, PageLine, PrintedPage, articles_from_pages
 from embeddings.sources.reading import LoadResult, SourceFile
 
 __all__ = ["OCR_DPI", "SUFFIXES", "read_articles", "read_pages"]
@@ -113,7 +113,7 @@ def _pages(file: SourceFile, plumbed: pdfplumber.PDF, document: pdfium.PdfDocume
 def _ocr_page(file: SourceFile, document: pdfium.PdfDocument, index: int) -> tuple[PrintedPage | None, str]:
     """The page read by OCR, or None and why not."""
     try:
-        from embeddings.sources.ocr import ocr_page_lines  # loads the OCR models: only for scans
+        from embeddings.sources.printed.ocr import ocr_page_lines  # loads the OCR models: only for scans
     except ImportError as exc:
         return None, f"has no text layer and OCR could not be loaded ({exc}); reinstall newsqa's dependencies"
     image = document[index].render(scale=OCR_DPI / 72).to_pil()

@@ -1,8 +1,8 @@
 """Scanned page images (`.jpeg`, `.png`, `.tif`, …) → articles: OCR, then the shared page layout.
 
 Each image is a page; a multi-page TIFF is one page a frame. Every page is read by
-`embeddings.sources.ocr` into a `PrintedPage` in pixels, and all pages of the build go through
-`embeddings.sources.layout.articles_from_pages` together, so a `下转第2版` continues across files.
+`embeddings.sources.printed.ocr` into a `PrintedPage` in pixels, and all pages of the build go through
+`embeddings.sources.printed.layout.articles_from_pages` together, so a `下转第2版` continues across files.
 A camera's EXIF orientation is applied first: a page photographed sideways reads like the others.
 
 A file that is not a page becomes a one-line warning and the other files still load: one that
@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from PIL import Image, ImageOps
 
 from embeddings.errors import CorpusError
-from embeddings.sources.layout import PrintedPage, articles_from_pages
-from embeddings.sources.ocr import ocr_page_lines
+from embeddings.sources.printed.layout import PrintedPage, articles_from_pages
+from embeddings.sources.printed.ocr import ocr_page_lines
 from embeddings.sources.reading import LoadResult, SourceFile
 
 __all__ = ["MIN_PAGE_CHARS", "MIN_PAGE_SIDE_PX", "SUFFIXES", "read_articles"]

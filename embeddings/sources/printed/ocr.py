@@ -35,7 +35,7 @@ import numpy as np
 from PIL import Image
 
 from embeddings.errors import CorpusError
-from embeddings.sources.layout import PageLine
+from embeddings.sources.printed.layout import PageLine
 
 __all__ = ["ocr_page_lines"]
 

@@ -1,7 +1,7 @@
 """E-paper and news web pages (`.htm`, `.html`, `.shtml`) → articles.
 
 Each page is read by the first template that recognises it: people.cn's e-paper
-(`embeddings.sources.people_epaper`), Founder's 数字报 (`embeddings.sources.founder_epaper`), else
+(`embeddings.sources.web.people_epaper`), Founder's 数字报 (`embeddings.sources.web.founder_epaper`), else
 trafilatura, which finds the one article of a news page among its navigation, sidebars and comments.
 A page turns out to be one of:
 
@@ -31,12 +31,12 @@ from lxml.html import HtmlElement, document_fromstring
 
 from embeddings.articles import Article, Placement
 from embeddings.errors import CorpusError
-from embeddings.sources import founder_epaper, people_epaper
 from embeddings.sources.decode import read_text_file
-from embeddings.sources.founder_epaper import PageArticle, PageIndex, SavedPage, page_key, reporter_of
 from embeddings.sources.metadata import parse_iso_date
 from embeddings.sources.reading import LoadResult, SourceFile
 from embeddings.sources.text import fallback_title
+from embeddings.sources.web import founder_epaper, people_epaper
+from embeddings.sources.web.founder_epaper import PageArticle, PageIndex, SavedPage, page_key, reporter_of
 
 __all__ = ["SUFFIXES", "read_articles"]
 

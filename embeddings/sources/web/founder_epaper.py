@@ -13,7 +13,7 @@ A saved Founder e-paper has two kinds of page:
 
 Because people.cn's template and any other news page are read into the same fields, this module also
 holds them: a `SavedPage` is read into a `PageArticle` or a `PageIndex`, and
-`embeddings.sources.html` turns those into articles.
+`embeddings.sources.web.html` turns those into articles.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ import re
 
 from lxml.html import HtmlElement
 
-from embeddings.sources.founder_epaper import (
+from embeddings.sources.web.founder_epaper import (
     PageArticle,
     PageIndex,
     SavedPage,

@@ -1,0 +1,1 @@
+"""Printed pages: page PDFs, scans through OCR, the layout analysis they share, Founder page XML."""

@@ -163,7 +163,8 @@ def ask(
     if as_json:
         from ui.render import hit_to_dict
 
-        typer.echo(json.dumps([hit_to_dict(hit) for hit in hits], ensure_ascii=False, indent=2))
+        rows = [{**hit_to_dict(hit), "score": hit.score} for hit in hits]
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     typer.echo(f"{len(hits)} passages in {(time.perf_counter() - started) * 1000:.0f} ms\n")
     for rank, hit in enumerate(hits, start=1):

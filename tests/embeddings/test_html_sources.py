@@ -218,3 +218,16 @@ def test_pages_without_an_article_become_warnings(tmp_path):
     assert "site/node_1.htm: the page index of 第A01版 links 3 article pages" in warnings
     assert "broken.htm: binary file" in warnings
     assert "site/empty.html: empty file, skipped" in warnings
+
+
+def test_a_story_continued_on_another_article_page_is_joined() -> None:
+    result = load_articles([FIXTURES / "founder_continued"])
+    assert result.warnings == []
+    titles = sorted(a.title for a in result.articles)
+    assert titles == ["暑期托管班下周开班", "西太湖科技产业园新添三家研发中心"]
+    story = next(a for a in result.articles if a.title.startswith("西太湖"))
+    assert story.page == "A01" and story.reporter == "孙八"
+    assert story.text.endswith("园区新增高新技术企业17家。") and "共享中试基地" in story.text
+    assert "下转" not in story.text and "上接" not in story.text
+    assert [(p.page, p.page_name) for p in story.also_printed] == [("A03", "综合新闻")]
+    assert story.also_printed[0].source.endswith("content_2002.htm")

@@ -21,10 +21,11 @@ from lxml import etree
 from lxml.html import fragment_fromstring
 
 from embeddings.articles import Article, Placement
+from embeddings.sources.continuations import join_continuations, split_markers
 from embeddings.sources.metadata import date_from_name
 from embeddings.sources.reading import LoadResult, SourceFile
 from embeddings.sources.text import fallback_title
-from embeddings.sources.web.founder_epaper import block_paragraphs, date_in_text, page_key, reporter_of
+from embeddings.sources.web.founder_epaper import block_paragraphs, date_in_text, reporter_of
 
 __all__ = ["SUFFIXES", "read_articles"]
 
@@ -32,9 +33,7 @@ SUFFIXES = (".xml",)
 
 _PAGE_TAGS = frozenset({"版面", "大样"})
 _STORY = "小样"
-_MARKER = re.compile(r"[（(]\s*(?P<kind>下转|上接)\s*(?:第\s*)?(?P<page>[A-Za-z]?\d{1,3})\s*版?\s*[)）]")
 _HTML_PARAGRAPHS = re.compile(r"<\s*(?:p|br)\b", re.IGNORECASE)
-_NOISE = re.compile(r"[\s\W_]+")
 
 
 @dataclass(frozen=True)
@@ -63,7 +62,7 @@ def read_articles(files: Sequence[SourceFile]) -> LoadResult:
         stories.extend(found)
         if problem:
             warnings.append(problem)
-    return LoadResult([_article(story, rest) for story, rest in _join_continuations(stories)], warnings)
+    return LoadResult([_article(story, rest) for story, rest in join_continuations(stories)], warnings)
 
 
 def _read_page(file: SourceFile) -> tuple[list[_Story], str]:
@@ -101,8 +100,7 @@ def _story(file: SourceFile, element: etree._Element, page: dict[str, str], date
 
     content = element.find("内容")
     lines = _paragraphs(content) if content is not None else []
-    markers = {found.group("kind"): found.group("page") for line in lines for found in _MARKER.finditer(line)}
-    paragraphs = tuple(text for text in (_MARKER.sub("", line).strip() for line in lines) if text)
+    paragraphs, continues_on, continued_from = split_markers(lines)
     return _Story(
         file=file,
         page=page["版次"],
@@ -114,8 +112,8 @@ def _story(file: SourceFile, element: etree._Element, page: dict[str, str], date
         subtitle=field("副题"),
         credit=field("作者"),
         paragraphs=paragraphs,
-        continues_on=field("下转") or markers.get("下转", ""),
-        continued_from=field("上接") or markers.get("上接", ""),
+        continues_on=field("下转") or continues_on,
+        continued_from=field("上接") or continued_from,
     )
 
 
@@ -125,54 +123,6 @@ def _paragraphs(content: etree._Element) -> list[str]:
     if _HTML_PARAGRAPHS.search(text):  # a CDATA section holding the web edition's <P>s
         return block_paragraphs(fragment_fromstring(text, create_parent="div"))
     return [" ".join(line.split()) for line in text.split("\n") if line.strip()]
-
-
-def _join_continuations(stories: Sequence[_Story]) -> list[tuple[_Story, list[_Story]]]:
-    """Each story that continues no other, with the parts its text goes on in, in reading order."""
-    follows: dict[int, int] = {}  # a story → the story its text goes on in
-    for i, story in enumerate(stories):
-        if not story.continues_on:
-            continue
-        # Neither a part already placed nor one of the parts before this one (no loops).
-        before = {part: head for head, part in follows.items()}
-        taken = {i, *follows.values()}
-        head = i
-        while head in before:
-            head = before[head]
-            taken.add(head)
-        found = _continuation(story, stories, taken)
-        if found is not None:
-            follows[i] = found
-    joined = []
-    for i, story in enumerate(stories):
-        if i in follows.values():
-            continue
-        parts, k = [], follows.get(i)
-        while k is not None:
-            parts.append(stories[k])
-            k = follows.get(k)
-        joined.append((story, parts))
-    return joined
-
-
-def _continuation(story: _Story, stories: Sequence[_Story], taken: set[int]) -> int | None:
-    """The story on the page `story` continues on that says it comes from `story`'s page."""
-    candidates = [
-        k
-        for k, other in enumerate(stories)
-        if k not in taken
-        and page_key(other.page) == page_key(story.continues_on)
-        and page_key(other.continued_from) == page_key(story.page)
-    ]
-    same_title = [k for k in candidates if _same_headline(stories[k].title, story.title)]
-    if same_title:
-        return same_title[0]
-    return candidates[0] if len(candidates) == 1 else None
-
-
-def _same_headline(one: str, other: str) -> bool:
-    one, other = _NOISE.sub("", one), _NOISE.sub("", other)
-    return bool(one and other) and (one in other or other in one)
 
 
 def _article(story: _Story, continuations: Sequence[_Story]) -> Article:

@@ -28,6 +28,7 @@ from urllib.parse import unquote, urlsplit
 
 from lxml.html import HtmlElement, fragment_fromstring
 
+from embeddings.sources.continuations import page_key
 from embeddings.sources.metadata import date_from_name, parse_iso_date, valid_date
 from embeddings.sources.reading import SourceFile
 from embeddings.sources.text import byline_names, reporter_from_credit
@@ -43,7 +44,6 @@ __all__ = [
     "headline",
     "own_page_files",
     "own_page_label",
-    "page_key",
     "page_label",
     "page_title",
     "paper_in_title",
@@ -106,7 +106,6 @@ _ARTICLE_HREF = re.compile(r"(?:^|/)content_[\d_]+\.s?html?$", re.IGNORECASE)
 _PICTURE_HREF = re.compile(r"\.(?:pdf|jpe?g|png|tiff?|webp)$", re.IGNORECASE)
 _LABEL = re.compile(r"^\s*第?\s*([A-Za-z]?\d{1,3})\s*(?:版\s*[:：]?|[:：])\s*(\S*)")
 _LABEL_START = re.compile(r"第\s*[A-Za-z]?\d{1,3}\s*版")
-_PAGE_CODE = re.compile(r"([A-Za-z]?)0*(\d+)")
 _TEXT_DATE = re.compile(r"(?<!\d)(\d{4})\s*[-年/.]\s*(\d{1,2})\s*[-月/.]\s*(\d{1,2})(?!\d)")
 _ADDRESS_DATE = re.compile(r"(?<!\d)(\d{4})-?(\d{2})/(\d{2})(?!\d)")  # html/2024-06/28/, pc/layout/202406/28/
 _TITLE_SEPARATORS = re.compile(r"\s*(?:--|—+|-|_|\||·|｜)\s*")
@@ -290,12 +289,6 @@ def _text_label(root: HtmlElement) -> tuple[str, str] | None:
             if label:
                 return label
     return None
-
-
-def page_key(page: str) -> str:
-    """A 版次 for comparing: `第A03版`, `A3`, `a03` → `A3`; `03`, `3` → `3`."""
-    found = _PAGE_CODE.search(page)
-    return f"{found.group(1).upper()}{found.group(2)}" if found else page.strip()
 
 
 def date_in_text(text: str) -> str | None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -31,12 +32,14 @@ from lxml.html import HtmlElement, document_fromstring
 
 from embeddings.articles import Article, Placement
 from embeddings.errors import CorpusError
+from embeddings.sources.continuations import join_continuations, page_key, split_markers
 from embeddings.sources.decode import read_text_file
+from embeddings.sources.dedupe import placement_of
 from embeddings.sources.metadata import parse_iso_date
 from embeddings.sources.reading import LoadResult, SourceFile
 from embeddings.sources.text import fallback_title
 from embeddings.sources.web import founder_epaper, people_epaper
-from embeddings.sources.web.founder_epaper import PageArticle, PageIndex, SavedPage, page_key, reporter_of
+from embeddings.sources.web.founder_epaper import PageArticle, PageIndex, SavedPage, reporter_of
 
 __all__ = ["SUFFIXES", "read_articles"]
 
@@ -82,7 +85,8 @@ def read_articles(files: Sequence[SourceFile]) -> LoadResult:
         else:
             found.append((page, read))
     linked = _links(indexes)
-    articles = [_article(page, fields, linked.get(page.file.path.resolve(), [])) for page, fields in found]
+    pages = [_article(page, fields, linked.get(page.file.path.resolve(), [])) for page, fields in found]
+    articles = _joined(pages)
     read_paths = {page.file.path.resolve() for page, _ in found}
     warnings.extend(_unread_links(indexes, read_paths))
     return LoadResult(articles, warnings, frozenset(covers))
@@ -233,6 +237,45 @@ def _article(page: SavedPage, fields: PageArticle, linked: Sequence[_Linked]) ->
         format="html",
         also_printed=tuple(dict.fromkeys(others)),
     )
+
+
+@dataclass(frozen=True)
+class _Part:
+    """An article page as one part of a story continued on another page (转版)."""
+
+    article: Article
+    continues_on: str
+    continued_from: str
+
+    @property
+    def page(self) -> str:
+        return self.article.page
+
+    @property
+    def title(self) -> str:
+        return self.article.title
+
+
+def _joined(articles: Sequence[Article]) -> list[Article]:
+    """Article pages joined where one ends `（下转第A03版）` and an article page of A03 begins
+    `（上接第A01版）`: one article on the first page, the second in `also_printed`, markers gone."""
+    parts = []
+    for article in articles:
+        paragraphs, continues_on, continued_from = split_markers(article.paragraphs)
+        if continues_on or continued_from:
+            article = replace(article, text="\n".join(paragraphs))
+        parts.append(_Part(article, continues_on, continued_from))
+    joined = []
+    for head, rest in join_continuations(parts):
+        article = head.article
+        if rest:
+            article = replace(
+                article,
+                text="\n".join([article.text, *(part.article.text for part in rest)]),
+                also_printed=(*article.also_printed, *(placement_of(part.article) for part in rest)),
+            )
+        joined.append(article)
+    return joined
 
 
 def _unread_links(indexes: Sequence[_Linked], read: set[Path]) -> list[str]:

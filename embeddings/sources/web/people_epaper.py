@@ -18,6 +18,7 @@ import re
 
 from lxml.html import HtmlElement
 
+from embeddings.sources.continuations import page_key
 from embeddings.sources.web.founder_epaper import (
     PageArticle,
     PageIndex,
@@ -28,7 +29,6 @@ from embeddings.sources.web.founder_epaper import (
     headline,
     own_page_files,
     own_page_label,
-    page_key,
     page_label,
     page_title,
     paper_in_title,

@@ -149,8 +149,9 @@ def load_articles(paths: Sequence[Path], unpack_dir: Path | None = None) -> Load
     files, warnings = _source_files(paths, unpack_dir)
     articles = []
     covered: set[Path] = set()
+    resolved = {file: file.path.resolve() for file in files}
     for module_name, suffixes in FORMAT_MODULES.items():
-        mine = [f for f in files if f.path.suffix.lower() in suffixes and f.path.resolve() not in covered]
+        mine = [f for f in files if f.path.suffix.lower() in suffixes and resolved[f] not in covered]
         if not mine:
             continue
         result = _read_module(module_name).read_articles(mine)

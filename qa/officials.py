@@ -10,14 +10,15 @@ Built from the person mentions the index stores (people.jsonl, see `embeddings.e
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from embeddings.extract.people import PersonRecord
+from embeddings.extract.people import BARE_TITLES, PersonRecord, holds_title
 from embeddings.settings import Settings
 
-__all__ = ["Person", "by_name", "by_title", "group_people", "holds_title", "people"]
+__all__ = ["LISTED_ONLY", "Person", "by_name", "by_title", "group_people", "holds_title", "people"]
 
 LISTED_ONLY = "区领导"  # a name in a 区领导… list: a leader, title not stated
 
@@ -25,7 +26,7 @@ LISTED_ONLY = "区领导"  # a name in a 区领导… list: a leader, title not 
 @dataclass(frozen=True)
 class Person:
     name: str
-    role: str  # "official" or "reporter"
+    role: str  # "official" (a title stated in some mention), "person" (never titled) or "reporter"
     titles: tuple[str, ...]  # distinct titles as written, most specific first
     mentions: tuple[PersonRecord, ...]
 
@@ -44,36 +45,60 @@ class Person:
         return list(dict.fromkeys(parts)) or list(self.titles)
 
     @property
+    def main_titles(self) -> list[str]:
+        """Title parts ranked by how many mentions state them, short forms folded into full ones.
+
+        总书记 (习近平总书记) is dropped when 中共中央总书记 is stated too; 区长 is kept beside 副区长.
+        Parts stated by fewer than a fifth as many mentions as the first are left out.
+        """
+        counts = Counter(
+            part
+            for m in self.mentions
+            if m.role == "official" and m.title != LISTED_ONLY
+            for part in dict.fromkeys(m.title.split("、"))
+        )
+        full = [p for p in counts if not any(_shortens(p, q) for q in counts)]
+        ranked = sorted(full, key=lambda p: (-counts[p], p))
+        return [p for p in ranked if counts[p] * 5 >= counts[ranked[0]]]
+
+    @property
     def title(self) -> str:
         """The title to show: the most specific one stated."""
         return self.titles[0] if self.titles else ""
 
 
+def _shortens(part: str, other: str) -> bool:
+    """Whether `part` is a bare title word that `other` states with its unit: 总书记 of 中共中央总书记."""
+    return part in BARE_TITLES and other != part and other.endswith(part) and not other.endswith("副" + part)
+
+
 def _titles(records: Sequence[PersonRecord]) -> tuple[str, ...]:
-    stated = list(dict.fromkeys(r.title for r in records if r.title != LISTED_ONLY))
+    titled = [r for r in records if r.role == "official"]
+    stated = list(dict.fromkeys(r.title for r in titled if r.title != LISTED_ONLY))
     stated.sort(key=len, reverse=True)
-    return tuple(stated) or ((LISTED_ONLY,) if records and records[0].role == "official" else ())
+    return tuple(stated) or ((LISTED_ONLY,) if titled else ())
+
+
+def _role(mentions: Sequence[PersonRecord]) -> str:
+    return "official" if any(m.role == "official" for m in mentions) else "person"
 
 
 def group_people(records: Sequence[PersonRecord]) -> list[Person]:
-    """Mentions grouped per person and role, most articles first, then by name."""
-    groups: dict[tuple[str, str], list[PersonRecord]] = {}
+    """Mentions grouped per person, most articles first, then by name.
+
+    A name's official and untitled mentions are one Person (an official if any mention states a
+    title); a reporter of the same name stays apart.
+    """
+    groups: dict[tuple[str, bool], list[PersonRecord]] = {}
     for record in records:
-        groups.setdefault((record.name, record.role), []).append(record)
+        groups.setdefault((record.name, record.role == "reporter"), []).append(record)
     people = [
-        Person(name, role, _titles(mentions) if role == "official" else ("记者",), tuple(mentions))
-        for (name, role), mentions in groups.items()
+        Person(name, "reporter", ("记者",), tuple(mentions))
+        if reporter
+        else Person(name, _role(mentions), _titles(mentions), tuple(mentions))
+        for (name, reporter), mentions in groups.items()
     ]
     return sorted(people, key=lambda p: (-p.article_count, p.role, p.name))
-
-
-def holds_title(title_run: str, title: str) -> bool:
-    """Whether a title run such as 区委副书记、区长 holds `title`; 区长 is not 副区长."""
-    for part in title_run.split("、"):
-        at = part.find(title)
-        if at >= 0 and not (part[at - 1 : at] == "副" and not title.startswith("副")):
-            return True
-    return False
 
 
 def _people_of(index_dir: str | Path | None, settings: Settings | None) -> list[Person]:
@@ -93,9 +118,9 @@ def people(index_dir: str | Path | None = None, settings: Settings | None = None
 def by_name(
     name: str, index_dir: str | Path | None = None, settings: Settings | None = None
 ) -> Person | None:
-    """The official (else the reporter) called `name`, or None."""
+    """The official or person (else the reporter) called `name`, or None."""
     found = [p for p in _people_of(index_dir, settings) if p.name == name]
-    return min(found, key=lambda p: p.role != "official") if found else None
+    return min(found, key=lambda p: p.role == "reporter") if found else None
 
 
 def by_title(

@@ -95,7 +95,11 @@ def _number(question: str, sentence: str) -> str | None:
     return found.group(0) if found and re.search(r"\d", found.group(0)) else None
 
 
-_TITLE_CORE = r"副?区长|副?书记|副?市长|副?主任|副?主席|常委"
+# Longest first: 总书记 before 书记, 委员长 before 委员.
+_TITLE_CORE = (
+    r"总书记|副?委员长|副?区长|副?书记|副?市长|副?县长|副?省长|副?主任|副?主席|副?总理|国务委员|"
+    r"副?总统|首相|国王|秘书长|副?部长|外长|大使|议长|常委"
+)
 _TITLE_PLACE = re.compile(r"^([\u4e00-\u9fff]{2,4}?)(?:区委|市委|县委|区|市|县|镇)")
 
 

@@ -27,6 +27,7 @@ from embeddings.chunking import split_sentences
 from embeddings.extract.entities import COUNTRIES, Word, sentence_of, tag_words, word_list
 
 __all__ = [
+    "BARE_TITLES",
     "SURNAMES",
     "TITLE_WORDS",
     "PersonMention",
@@ -170,7 +171,7 @@ _UNIT_TAGS = frozenset({"n", "nt", "ns", "nz", "j", "b", "x", "a", "vn", "s", "n
 _NAME_TAGS = frozenset({"nr", "nrfg", "nrt"})
 _FUNCTION_TAGS = frozenset({"c", "p", "u", "r", "d", "uj", "ul", "m", "q"})
 # Title words that may follow a name (习近平总书记, 李强总理) and those a surname may stand before (习主席).
-_AFTER_TITLES = frozenset(
+BARE_TITLES = frozenset(
     [
         "总书记",
         "主席",
@@ -190,7 +191,7 @@ _AFTER_TITLES = frozenset(
 _FOREIGN_ONLY = ("总统", "首相", "国王", "女王", "王储", "埃米尔", "最高领袖", "总干事", "联合国")
 _NOT_NAMES = {"同志", "代表", "领导", "一行", "班子", "成员", "指出", "强调", "表示", "关于", "党建"}
 _ALIAS = re.compile(
-    rf"(?P<surname>[{''.join(SURNAMES)}])(?P<title>{'|'.join(sorted(_AFTER_TITLES, key=len, reverse=True))})"
+    rf"(?P<surname>[{''.join(SURNAMES)}])(?P<title>{'|'.join(sorted(BARE_TITLES, key=len, reverse=True))})"
 )
 _NOT_IN_UNIT = set("同为向在对和与及把被将由从经悼念降")
 _FUNCTION_BEFORE = set("和与同及对向跟")  # jieba glues these to a following name: 和普京
@@ -323,7 +324,7 @@ def _titled(t: _Tagged) -> list[PersonMention]:
     taken = {p.start for p in found}
     for before, word in zip(t.words, t.words[1:], strict=False):
         if (
-            word.text in _AFTER_TITLES
+            word.text in BARE_TITLES
             and before.end == word.start
             and before.start not in taken
             and 2 <= len(before.text) <= 3

@@ -59,16 +59,19 @@ def _jieba():  # -> (jieba.Tokenizer, word -> tag): loaded on first use, never a
     return tokenizer, jieba.posseg.POSTokenizer(tokenizer).word_tag_tab
 
 
+def jieba_tags() -> dict[str, str]:
+    """jieba's dictionary: word -> part-of-speech tag."""
+    return _jieba()[1]
+
+
 def tag_words(text: str, only: re.Pattern[str] | None = None) -> list[Word]:
     """The words of `text` with their spans and dictionary tags, punctuation and spaces left out.
 
     `only`: cut just the blocks (runs between punctuation) where this pattern occurs, for callers
     that look near a few kinds of words: most of an archive then needs no cutting at all.
     """
-    import jieba
-
     words = []
-    for block in jieba.re_han_default.finditer(text):  # jieba cuts each such block on its own
+    for block in _BLOCK.finditer(text):  # jieba cuts each such block on its own
         if only is not None and not only.search(block.group()):
             continue
         at = block.start()
@@ -76,6 +79,10 @@ def tag_words(text: str, only: re.Pattern[str] | None = None) -> list[Word]:
             words.append(Word(word, at, at + len(word), tag))
             at += len(word)
     return words
+
+
+# jieba's own blocks (jieba.re_han_default), with the dot of foreign names (阿里·哈梅内伊) inside.
+_BLOCK = re.compile("[\u4e00-\u9fd5a-zA-Z0-9+#&._%\\-·]+")
 
 
 @lru_cache(maxsize=200_000)
@@ -229,6 +236,8 @@ def _run_start(words: Sequence[Word], last: int, kind: str) -> int:
     first = last
     while first > 0 and last - first < 5:
         word = words[first - 1]
+        if word.end != words[first].start:
+            break  # punctuation between: 省、市人大常委会 is not one name
         after_place = first > 1 and _kind_of(words[first - 2].text)[0] == "place"
         if kind == "place" and len(word.text) == 1 and after_place:
             return first - 1  # 前黄镇|建|东村: a one-character word right after a town starts a village
@@ -250,12 +259,14 @@ def _suffixed(words: Sequence[Word]) -> list[EntityMention]:
             continue  # 江苏省 in 江苏省人民医院: the organisation is the whole run
         first = _run_start(words, i, kind)
         run = words[first : i + 1]
-        name = "".join(w.text for w in run)
+        name, start = "".join(w.text for w in run), run[0].start
+        if run[0].tag == "x" and name[0] in "与和在对向同及从到":
+            name, start = name[1:], start + 1  # HMM glued a preposition on: 与|吉河
         if len(name) <= len(category) or name in _GENERIC or name[0] in "全本该各我此这那每其":
             continue
         if not any(w.tag in _PROPER_TAGS for w in run):
             continue  # 基层干部, 城市: common nouns, not a name
-        found.append(EntityMention(kind, name, category, run[0].start, word.end))
+        found.append(EntityMention(kind, name, category, start, word.end))
     return found
 
 

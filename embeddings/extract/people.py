@@ -21,10 +21,11 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from embeddings.articles import Article
 from embeddings.chunking import split_sentences
-from embeddings.extract.entities import COUNTRIES, Word, sentence_of, tag_words, word_list
+from embeddings.extract.entities import COUNTRIES, Word, jieba_tags, sentence_of, tag_words, word_list
 
 __all__ = [
     "BARE_TITLES",
@@ -143,7 +144,7 @@ _TRANSLIT = set(
     "阿埃艾爱安昂奥巴拜班邦贝本比彼毕波伯博布查达戴丹道德登迪蒂丁东杜多厄恩尔法菲费芬丰弗福富盖甘冈戈格根"
     "古瓜哈海汉豪赫胡霍吉基加贾杰金卡凯坎康科克库拉莱赖兰朗劳勒雷里利莉林琳卢鲁伦罗洛马玛迈曼梅门蒙米明"
     "莫默姆穆纳娜奈南内尼涅努诺帕佩彭皮普齐奇恰切琼萨塞桑森沙莎尚什施舍斯松苏索塔泰坦汤特图托瓦旺威韦维"
-    "温沃乌西希谢辛休雅亚扬耶伊尤泽扎詹兹卓佐京龙正泽连茨乔治夫滕武约·"
+    "温沃乌西希谢辛休雅亚扬耶伊尤泽扎詹兹卓佐京龙正泽连茨乔治夫滕武约济提·"
 )
 # Common Chinese surnames (including rarer ones seen in local news, such as 恽): a candidate that
 # does not start with one is a phrase (常委会…, 委员…), not a name.
@@ -262,6 +263,9 @@ def _title_before(t: _Tagged, name_start: int) -> str:
     run_start, end = name_start, name_start
     while found := _TITLE_END.search(t.text, max(0, end - 8), end):
         run_start = _unit_start(t, found.start())
+        before = t.words[t.word_at(run_start - 1)] if run_start else None
+        if run_start == found.start() and before and before.end == run_start and before.tag in _NAME_TAGS:
+            return ""  # 习近平主席|卓越领导: the bare title belongs to the name before it
         if run_start < 1 or t.text[run_start - 1] != "、":
             break
         end = run_start - 1
@@ -285,13 +289,13 @@ def _chinese_name(t: _Tagged, start: int) -> str:
         name = first.text + rest.text  # 乔/俊杰, 丁/薛祥, 吴/大林; not 和/基层
         ok = first.tag not in _FUNCTION_TAGS and (len(rest.text) == 1 or rest.tag in _NAME_TAGS | {"nz", "x"})
     elif first.tag == "x" and len(first.text) == 2 and rest and len(rest.text) == 1:
-        third = rest.text not in _AFTER_NAME and rest.tag not in _FUNCTION_TAGS | {"v"}
+        third = rest.text not in _AFTER_NAME and rest.tag not in _FUNCTION_TAGS
         name, ok = first.text + rest.text if third else first.text, True  # 恽淇/丞
     else:
         name, ok = first.text, first.tag in _NAME_TAGS | {"x"} and 2 <= len(first.text) <= 3
         if first.tag == "x" and len(name) == 3 and name[2] in _AFTER_NAME:
             name = name[:2]  # HMM glued the next word on: 王毅|同
-    if not ok or not _is_han(name) or name in _NOT_NAMES or name[:2] in _NOT_NAMES:
+    if not ok or not _is_han(name) or name in _NOT_NAMES or name[:2] in _NOT_NAMES or name[-1] == "副":
         return ""
     return name
 
@@ -317,7 +321,8 @@ def _titled(t: _Tagged) -> list[PersonMention]:
         if at not in t.bounds or at == len(t.text) or not (title := _title_before(t, at)):
             continue
         name = _chinese_name(t, at)
-        if _is_foreign(title) and len(foreign := _foreign_name(t, at)) > len(name):
+        foreign_title = _is_foreign(title) or title.endswith(tuple(FOREIGN_TITLES))
+        if foreign_title and len(foreign := _foreign_name(t, at)) > len(name):
             name = foreign
         if name:
             found.append(PersonMention(name, title, "official", at, at + len(name)))
@@ -394,15 +399,24 @@ def _mentions(pattern: re.Pattern[str], text: str, title: str, role: str, sep: s
     return found
 
 
+@lru_cache(maxsize=1)
+def _first_pass() -> re.Pattern[str]:
+    """Blocks worth cutting: those with a title word or one of jieba's few hundred full names (习近平)."""
+    full_names = sorted((w for w, tag in jieba_tags().items() if tag == "nrfg"), key=len, reverse=True)
+    return re.compile("|".join([_TITLE, *map(re.escape, full_names)]))
+
+
 def find_people(text: str, words: Sequence[Word] | None = None) -> list[PersonMention]:
     """Every official, named person, listed 区领导 and byline reporter in `text`, in order.
 
     `words`: the text's tagged words, when the caller has them already.
     """
     if words is None:
-        titled = _titled(_Tagged.of(text, tag_words(text, _TITLE_SEARCH)))
+        titled = _titled(_Tagged.of(text, tag_words(text, _first_pass())))
         names = {p.name for p in titled}  # their untitled mentions are cut too
-        t = _Tagged.of(text, tag_words(text, re.compile("|".join([_TITLE, *map(re.escape, names)]))))
+        t = _Tagged.of(
+            text, tag_words(text, re.compile("|".join([_first_pass().pattern, *map(re.escape, names)])))
+        )
     else:
         t = _Tagged.of(text, words)
         titled = _titled(t)

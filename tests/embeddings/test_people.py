@@ -48,3 +48,35 @@ def test_mentions_keep_their_sentence(sample_articles) -> None:
     for record in records:
         sentence = by_id[record.article_id].text[record.sentence_start : record.sentence_end]
         assert record.name in sentence
+
+
+def test_national_and_foreign_leaders_from_the_2024_archive() -> None:
+    assert _names("习近平总书记高度重视") == [("习近平", "总书记", "official")]
+    assert _names("中共中央总书记、国家主席、中央军委主席习近平出席") == [
+        ("习近平", "中共中央总书记、国家主席、中央军委主席", "official")
+    ]
+    assert _names("国务院总理李强监誓") == [("李强", "国务院总理", "official")]
+    assert _names("在里约热内卢会见联合国秘书长古特雷斯") == [("古特雷斯", "联合国秘书长", "official")]
+    assert _names("伊朗最高领袖阿里·哈梅内伊") == [("阿里·哈梅内伊", "伊朗最高领袖", "official")]
+    assert ("金正恩", "朝鲜劳动党总书记、国务委员长", "official") in _names(
+        "中共中央总书记、国家主席习近平同朝鲜劳动党总书记、国务委员长金正恩互致新年贺电"
+    )
+
+
+def test_untitled_mentions_are_persons() -> None:
+    assert _names("俄罗斯总统普京。习近平和普京会谈") == [
+        ("普京", "俄罗斯总统", "official"),
+        ("习近平", "", "person"),
+        ("普京", "", "person"),
+    ]
+    assert _names("习近平指出，中朝是山水相连的友好邻邦。") == [("习近平", "", "person")]
+
+
+def test_aliases_stand_for_the_one_fitting_person() -> None:
+    assert _names("国务院总理李强出席。李总理说") == [
+        ("李强", "国务院总理", "official"),
+        ("李强", "总理", "official"),
+    ]
+    # Two 乔 who are 书记: 乔书记 could be either, so it is nobody.
+    names = [n for n, _, _ in _names("区委书记乔俊杰、市委书记乔大林出席。乔书记说")]
+    assert names == ["乔俊杰", "乔大林"]

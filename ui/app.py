@@ -10,13 +10,16 @@ No `from __future__ import annotations` here: `gr.api` reads the endpoint's retu
 """
 
 import gradio as gr
+import pandas as pd
 
 from embeddings.errors import NewsqaError
 from embeddings.settings import Settings
 from embeddings.store.index import read_people
+from qa import archive
+from qa.archive import ArchiveResult
 from qa.officials import Person, group_people
 from ui.chat import Answerer, api_answer, local_answerer, respond
-from ui.render import PLACEHOLDER_HTML
+from ui.render import KIND_WORDS, PLACEHOLDER_HTML, archive_items_html, entity_profile_html
 
 __all__ = ["CSS", "EXAMPLES", "build_app", "theme"]
 
@@ -70,6 +73,11 @@ CSS = """
 .nqa-uncertain { color: #b45309; }
 .nqa-crop { max-width: 100%; border: 1px solid var(--border-color-primary); border-radius: 4px; }
 .nqa-page figcaption { color: var(--body-text-color-subdued); font-size: 0.85em; }
+.nqa-archive-list, .nqa-timeline, .nqa-ranked { margin: 6px 0; padding-left: 2em; }
+.nqa-item { margin-bottom: 8px; }
+.nqa-item .nqa-text { font-size: 0.95em; }
+.nqa-date { color: var(--body-text-color-subdued); font-family: var(--font-mono); }
+.nqa-archive-head { font-size: 1.05em; margin-bottom: 2px; }
 """
 
 
@@ -95,14 +103,109 @@ def person_question(person: Person) -> str:
     return f"{person.name}报道了哪些新闻？" if person.role == "reporter" else f"{person.name}参加了哪些活动？"
 
 
+ALL_MONTHS = "全部月份"
+ENTITY_ORDER = ("person", "place", "organisation", "reporter")  # people first, reporters last
+ENTITIES_PER_KIND = 300
+
+
+def months_frame(months: list[tuple[str, int]]) -> pd.DataFrame:
+    """Stories per month as the bar chart's data (month as text: one bar per month, in order)."""
+    return pd.DataFrame({"month": [m for m, _ in months], "stories": [n for _, n in months]})
+
+
+def chosen_month(value: object, months: list[str]) -> str | None:
+    """The month a chart selection picked: a click or drag over nominal bars gives the months
+    under it (the first is listed); a numeric range is not a month."""
+    picked = value if isinstance(value, list) else [value]
+    return next((m for m in picked if isinstance(m, str) and m in months), None)
+
+
+def entity_choices(settings: Settings) -> list[tuple[str, str]]:
+    """(label, "kind:name") for the entity dropdown: people, places, organisations, reporters."""
+    choices = []
+    for kind in ENTITY_ORDER:
+        for found in archive.entities(kind, limit=ENTITIES_PER_KIND, settings=settings):
+            label = f"{found.name} · {KIND_WORDS[kind]}{'·' + found.category if found.category else ''}"
+            choices.append((f"{label} · {found.stories}篇", f"{kind}:{found.name}"))
+    return choices
+
+
 def build_app(settings: Settings, answerer: Answerer | None = None) -> gr.Blocks:
     """The chat page over the index of `settings`. Questions go to `answerer`, by default
     answered in this process, loading the model and index on first use."""
     answerer = answerer or local_answerer(settings)
 
+    def archive_view(result: ArchiveResult | None, date_from: str = "", date_to: str = "") -> tuple:
+        """The archive panel's updates: shown with chart, months, list and pager, or hidden."""
+        if result is None:
+            hidden = gr.update(visible=False)
+            return hidden, months_frame([]), gr.update(choices=[ALL_MONTHS], value=ALL_MONTHS), "", "", None
+        state = {"question": result.question, "from": date_from, "to": date_to, "page": result.page}
+        state |= {"month": result.month, "months": [m for m, _ in result.months]}
+        months = gr.update(choices=[ALL_MONTHS, *state["months"]], value=result.month or ALL_MONTHS)
+        pager = "" if result.ranked else f"第 {result.page} 页"
+        return (
+            gr.update(visible=True),
+            months_frame(result.months),
+            months,
+            archive_items_html(result),
+            pager,
+            state,
+        )
+
     def ask(question: str, chat: list, conversation: list, date_from: str, date_to: str):
         reply = respond(answerer, question, chat or [], conversation or [], date_from, date_to)
-        return "", reply.chat, reply.conversation, reply.sources_html
+        panel = archive_view(reply.archive, date_from, date_to)
+        return "", reply.chat, reply.conversation, reply.sources_html, *panel
+
+    def archive_page(state: dict | None, page: int, month: str | None):
+        """Another page, or one month, of the last archive answer (from the whole index)."""
+        if not state:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        result = archive.query(
+            state["question"],
+            page=max(1, page),
+            month=month,
+            settings=settings,
+            date_from=(state["from"] or "").strip() or None,
+            date_to=(state["to"] or "").strip() or None,
+        )
+        if result is None:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        _, _, months, items, pager, new_state = archive_view(result, state["from"], state["to"])
+        return months, items, pager, new_state
+
+    def previous_page(state: dict | None):
+        return archive_page(state, (state or {}).get("page", 1) - 1, (state or {}).get("month"))
+
+    def next_page(state: dict | None):
+        page = (state or {}).get("page", 1)
+        return archive_page(state, page + 1, (state or {}).get("month"))
+
+    def pick_month(state: dict | None, month: str):
+        return archive_page(state, 1, None if month in (None, ALL_MONTHS) else month)
+
+    def pick_bar(state: dict | None, event: gr.SelectData):
+        month = chosen_month(event.value, (state or {}).get("months", []))
+        return archive_page(state, 1, month) if month else (gr.skip(),) * 4
+
+    def load_entities(loaded: bool):
+        """The entity list, read from the index when the tab is first opened (not at start-up)."""
+        if loaded:
+            return gr.skip(), True
+        try:
+            choices = entity_choices(settings)
+        except NewsqaError as error:
+            gr.Warning(str(error))
+            return gr.skip(), False
+        return gr.update(choices=choices, value=None), True
+
+    def show_entity(choice: str | None):
+        kind, _, name = (choice or "").partition(":")
+        found = archive.profile(name, kind, settings=settings) if name else None
+        if found is None:
+            return '<div class="nqa-empty">在索引中没有找到这个名字。</div>', months_frame([])
+        return entity_profile_html(found), months_frame(found.months)
 
     people = people_of(settings)
 
@@ -110,7 +213,7 @@ def build_app(settings: Settings, answerer: Answerer | None = None) -> gr.Blocks
         return ask(person_question(people[row]), chat, conversation, date_from, date_to)
 
     def clear():
-        return "", [], [], PLACEHOLDER_HTML
+        return "", [], [], PLACEHOLDER_HTML, *archive_view(None)
 
     def answer(question: str, history_json: str = "[]") -> dict:
         """Answer a question about the newspaper archive with cited sentences.
@@ -127,59 +230,109 @@ def build_app(settings: Settings, answerer: Answerer | None = None) -> gr.Blocks
 
     with gr.Blocks(title="newsqa 报纸问答", analytics_enabled=False) as demo:
         gr.Markdown(INTRO)
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3):
-                chat = gr.Chatbot(
-                    label="对话",
-                    elem_id="nqa-chat",
-                    height=520,
-                    feedback_options=None,
-                    buttons=["copy"],
-                    group_consecutive_messages=False,
-                    render_markdown=False,  # messages are escaped HTML (ui.render), shown as written
+        with gr.Tabs():
+            with gr.Tab("问答", id="chat"), gr.Row(equal_height=False):
+                with gr.Column(scale=3):
+                    chat = gr.Chatbot(
+                        label="对话",
+                        elem_id="nqa-chat",
+                        height=520,
+                        feedback_options=None,
+                        buttons=["copy"],
+                        group_consecutive_messages=False,
+                        render_markdown=False,  # messages are escaped HTML (ui.render), shown as written
+                    )
+                    with gr.Row():
+                        question = gr.Textbox(
+                            show_label=False,
+                            placeholder="输入问题，例如：前黄浜全长多少公里？",
+                            elem_id="nqa-question",
+                            scale=6,
+                            max_lines=4,
+                        )
+                        ask_button = gr.Button(
+                            "提问", variant="primary", elem_id="nqa-ask", scale=1, min_width=80
+                        )
+                        clear_button = gr.Button("清空", elem_id="nqa-clear", scale=1, min_width=80)
+                    with gr.Row():
+                        date_from = gr.Textbox(
+                            label="起始日期", placeholder="YYYY-MM-DD，可空", elem_id="nqa-from"
+                        )
+                        date_to = gr.Textbox(
+                            label="截止日期", placeholder="YYYY-MM-DD，可空", elem_id="nqa-to"
+                        )
+                    gr.Examples(
+                        [[q] for q in EXAMPLES],
+                        inputs=[question],
+                        label="示例问题（点击填入）",
+                        cache_examples=False,
+                        api_visibility="private",
+                    )
+                    with gr.Accordion("人物（点击提问）", open=False, elem_id="nqa-people"):
+                        people_table = gr.Dataset(
+                            components=[gr.Textbox(visible=False)],
+                            samples=[[person_label(p)] for p in people] or [["（索引中还没有人物）"]],
+                            type="index",
+                            samples_per_page=30,
+                            label=None,
+                        )
+                with gr.Column(scale=2):
+                    with gr.Column(visible=False, elem_id="nqa-archive") as archive_panel:
+                        gr.Markdown("### 按月统计（点击或拖选柱形，列出该月的报道）")
+                        archive_chart = gr.BarPlot(
+                            months_frame([]),
+                            x="month",
+                            y="stories",
+                            x_title="月份",
+                            y_title="报道篇数",
+                            sort="x",
+                            height=240,
+                            show_label=False,
+                            elem_id="nqa-archive-chart",
+                        )
+                        archive_month = gr.Dropdown(
+                            [ALL_MONTHS], value=ALL_MONTHS, label="月份", elem_id="nqa-archive-month"
+                        )
+                        archive_items = gr.HTML("", elem_id="nqa-archive-items")
+                        with gr.Row():
+                            previous_button = gr.Button("上一页", elem_id="nqa-archive-prev", min_width=80)
+                            archive_pager = gr.Markdown("", elem_id="nqa-archive-page")
+                            next_button = gr.Button("下一页", elem_id="nqa-archive-next", min_width=80)
+                    gr.Markdown("### 引用来源")
+                    sources = gr.HTML(PLACEHOLDER_HTML, elem_id="nqa-sources", js_on_load=None)
+            with gr.Tab("人物与地点", id="entities", elem_id="nqa-entities") as entity_tab:
+                entity_pick = gr.Dropdown(
+                    [],
+                    value=None,
+                    label="人物、地点、机构、记者（按报道篇数排列，可输入名字筛选）",
+                    filterable=True,
+                    elem_id="nqa-entity",
                 )
-                with gr.Row():
-                    question = gr.Textbox(
-                        show_label=False,
-                        placeholder="输入问题，例如：前黄浜全长多少公里？",
-                        elem_id="nqa-question",
-                        scale=6,
-                        max_lines=4,
-                    )
-                    ask_button = gr.Button(
-                        "提问", variant="primary", elem_id="nqa-ask", scale=1, min_width=80
-                    )
-                    clear_button = gr.Button("清空", elem_id="nqa-clear", scale=1, min_width=80)
-                with gr.Row():
-                    date_from = gr.Textbox(
-                        label="起始日期", placeholder="YYYY-MM-DD，可空", elem_id="nqa-from"
-                    )
-                    date_to = gr.Textbox(label="截止日期", placeholder="YYYY-MM-DD，可空", elem_id="nqa-to")
-                gr.Examples(
-                    [[q] for q in EXAMPLES],
-                    inputs=[question],
-                    label="示例问题（点击填入）",
-                    cache_examples=False,
-                    api_visibility="private",
+                entity_chart = gr.BarPlot(
+                    months_frame([]),
+                    x="month",
+                    y="stories",
+                    x_title="月份",
+                    y_title="报道篇数",
+                    sort="x",
+                    height=240,
+                    show_label=False,
+                    elem_id="nqa-entity-chart",
                 )
-                with gr.Accordion("人物（点击提问）", open=False, elem_id="nqa-people"):
-                    people_table = gr.Dataset(
-                        components=[gr.Textbox(visible=False)],
-                        samples=[[person_label(p)] for p in people] or [["（索引中还没有人物）"]],
-                        type="index",
-                        samples_per_page=30,
-                        label=None,
-                    )
-            with gr.Column(scale=2):
-                gr.Markdown("### 引用来源")
-                sources = gr.HTML(PLACEHOLDER_HTML, elem_id="nqa-sources", js_on_load=None)
+                entity_page = gr.HTML(
+                    '<div class="nqa-empty">选择一个名字，查看它的时间线。</div>', elem_id="nqa-entity-page"
+                )
         conversation = gr.State([])
+        archive_state = gr.State(None)
+        entities_loaded = gr.State(False)
+        panel = [archive_panel, archive_chart, archive_month, archive_items, archive_pager, archive_state]
+        paged = [archive_month, archive_items, archive_pager, archive_state]
 
         gr.on(
             [ask_button.click, question.submit],
             ask,
             inputs=[question, chat, conversation, date_from, date_to],
-            outputs=[question, chat, conversation, sources],
+            outputs=[question, chat, conversation, sources, *panel],
             api_visibility="private",
             concurrency_id=MODEL_LANE,
         )
@@ -187,16 +340,23 @@ def build_app(settings: Settings, answerer: Answerer | None = None) -> gr.Blocks
             people_table.click(
                 ask_about,
                 inputs=[people_table, chat, conversation, date_from, date_to],
-                outputs=[question, chat, conversation, sources],
+                outputs=[question, chat, conversation, sources, *panel],
                 api_visibility="private",
                 concurrency_id=MODEL_LANE,
             )
         gr.on(
             [clear_button.click, chat.clear],  # the chat's own trash icon clears the context too
             clear,
-            outputs=[question, chat, conversation, sources],
+            outputs=[question, chat, conversation, sources, *panel],
             api_visibility="private",
             queue=False,
         )
+        private = {"api_visibility": "private"}
+        previous_button.click(previous_page, [archive_state], paged, **private)
+        next_button.click(next_page, [archive_state], paged, **private)
+        archive_month.input(pick_month, [archive_state, archive_month], paged, **private)
+        archive_chart.select(pick_bar, [archive_state], paged, **private)
+        entity_tab.select(load_entities, [entities_loaded], [entity_pick, entities_loaded], **private)
+        entity_pick.input(show_entity, [entity_pick], [entity_page, entity_chart], **private)
         gr.api(answer, api_name="answer", concurrency_id=MODEL_LANE)
     return demo

@@ -17,6 +17,7 @@ from typing import Protocol
 from embeddings.errors import NewsqaError
 from embeddings.settings import Settings
 from qa.answer import Answer, answer
+from qa.archive import ArchiveResult
 from qa.history import Turn, normalize_history
 from qa.retrieve import check_question
 from ui.render import (
@@ -68,6 +69,7 @@ class Reply:
     chat: list[Message]  # displayed messages, escaped HTML
     conversation: list[Message]  # plain messages of the answered turns, for follow-ups
     sources_html: str
+    archive: ArchiveResult | None = None  # an archive-wide answer's count, months and first page
 
 
 def respond(
@@ -95,7 +97,7 @@ def respond(
         return Reply([*chat, *shown, reply], list(conversation), PLACEHOLDER_HTML)
     turn = [{"role": "user", "content": question}, {"role": "assistant", "content": result.text}]
     reply = {"role": "assistant", "content": answer_message(result)}
-    return Reply([*chat, *shown, reply], [*conversation, *turn], render_sources(result))
+    return Reply([*chat, *shown, reply], [*conversation, *turn], render_sources(result), result.archive)
 
 
 def parse_history(history_json: str) -> list[Turn]:

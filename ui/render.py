@@ -24,12 +24,16 @@ from embeddings.errors import (
     QuestionError,
 )
 from qa.answer import Answer, Citation, confidence_words
+from qa.archive import ArchiveItem, ArchiveResult, EntityProfile
 from qa.retrieve import MAX_QUESTION_CHARS, PassageHit
 
 __all__ = [
+    "KIND_WORDS",
     "PLACEHOLDER_HTML",
     "answer_message",
     "answer_to_dict",
+    "archive_items_html",
+    "entity_profile_html",
     "error_message",
     "highlight",
     "hit_to_dict",
@@ -250,3 +254,102 @@ def answer_to_dict(answer: Answer) -> dict:
         "related": [hit_to_dict(hit) for hit in answer.related],
         "seconds": round(answer.seconds, 3),
     }
+
+
+KIND_WORDS = {"person": "人物", "reporter": "记者", "place": "地点", "organisation": "机构"}
+TIMELINE_SHOWN = 200  # timeline items rendered on an entity page; the count above says how many in all
+
+
+def _mark_terms(text: str, terms: Sequence[str]) -> str:
+    """`text` escaped, with every occurrence of the terms in <mark> (the terms escaped alike)."""
+    escaped = html.escape(text)
+    for term in sorted({html.escape(t) for t in terms if t}, key=len, reverse=True):
+        escaped = escaped.replace(term, f"<mark>{term}</mark>")
+    return escaped
+
+
+def _archive_item(item: ArchiveItem, terms: Sequence[str]) -> str:
+    """One story: date, 《title》, the sentence that matched, and where else it was printed."""
+    quote = (
+        f'<p class="nqa-text">{_mark_terms(item.quote, terms)}</p>'
+        if item.quote
+        else '<p class="nqa-text nqa-empty">（标题中提到）</p>'
+    )
+    again = "；".join(f"{date or UNKNOWN_DATE}《{title}》" for _, date, title in item.reprints)
+    also = f'<div class="nqa-also">又见：{html.escape(again)}</div>' if again else ""
+    return (
+        f'<li class="nqa-item" data-article-id="{html.escape(item.article_id)}" '
+        f'data-date="{html.escape(item.date or "")}">'
+        f'<span class="nqa-date">{html.escape(item.date or UNKNOWN_DATE)}</span> '
+        f'<span class="nqa-title">《{html.escape(item.title)}》</span>{also}{quote}</li>'
+    )
+
+
+def archive_items_html(result: ArchiveResult) -> str:
+    """An archive answer's list: what was counted, the page (or the chosen month) of its stories,
+    each with its quoted sentence and reprints; for a "most" question the ranking first."""
+    head = [f"共 <strong>{result.stories}</strong> 篇报道"]
+    if result.articles != result.stories:
+        head.append(f"{result.articles} 篇文章（转载合并）")
+    if result.month:
+        month_stories = dict(result.months).get(result.month, 0)
+        head.append(f"{html.escape(result.month)}：{month_stories} 篇")
+    pages = -(-dict(result.months).get(result.month, 0) // result.page_size) if result.month else result.pages
+    if result.asked != "most":
+        head.append(f"第 {result.page}/{max(1, pages)} 页")
+    summary = f'<div class="nqa-archive-head">{" · ".join(head)}</div>'
+    counted = f'<div class="nqa-meta">统计口径：{html.escape(result.counted)}</div>'
+    ranked = ""
+    if result.ranked:
+        rows = "".join(
+            f'<li><span class="nqa-title">{html.escape(r.name)}</span> '
+            f"{html.escape(KIND_WORDS.get(r.kind, r.kind))}"
+            f"{'（' + html.escape(r.category) + '）' if r.category else ''} · {r.stories} 篇报道</li>"
+            for r in result.ranked
+        )
+        ranked = f'<ol class="nqa-ranked">{rows}</ol>'
+    if not result.items:
+        body = '<div class="nqa-empty">没有符合条件的报道。</div>'
+    else:
+        first = 1 if result.ranked else (result.page - 1) * result.page_size + 1
+        items = "".join(_archive_item(item, result.terms) for item in result.items)
+        body = f'<ol class="nqa-archive-list" start="{first}">{items}</ol>'
+    return f'<div class="nqa-archive">{summary}{counted}{ranked}{body}</div>'
+
+
+def _counts(pairs: Sequence[tuple[str, int]], unit: str) -> str:
+    return "、".join(f"{html.escape(name)}（{count}{unit}）" for name, count in pairs) or "无"
+
+
+def entity_profile_html(profile: EntityProfile) -> str:
+    """One person, reporter, place or organisation: who, when, how often, with whom, and the
+    dated timeline of the sentences naming it."""
+    who = profile.summary
+    kind = KIND_WORDS.get(who.kind, who.kind)
+    category = f"（{html.escape(who.category)}）" if who.category else ""
+    facts = [
+        f"首次出现：{html.escape(who.first_date or UNKNOWN_DATE)}",
+        f"最近出现：{html.escape(who.last_date or UNKNOWN_DATE)}",
+        f"{who.stories} 篇报道（{who.articles} 篇文章）",
+    ]
+    rows = [f'<div class="nqa-meta">{" · ".join(facts)}</div>']
+    if profile.titles:
+        rows.append(f'<div class="nqa-entity-titles">职务：{_counts(profile.titles[:8], "次")}</div>')
+    if profile.other_kinds:
+        others = "、".join(html.escape(KIND_WORDS.get(k, k)) for k in profile.other_kinds)
+        rows.append(f'<div class="nqa-also">同名的还有：{others}（可能不是同一人）</div>')
+    rows.append(f'<div class="nqa-co-people">同时提到的人物：{_counts(profile.co_people, "篇")}</div>')
+    rows.append(f'<div class="nqa-co-places">同时提到的地点：{_counts(profile.co_places, "篇")}</div>')
+    shown = profile.timeline[:TIMELINE_SHOWN]
+    more = (
+        f'<div class="nqa-meta">（只列出前 {len(shown)} 篇，共 {len(profile.timeline)} 篇）</div>'
+        if len(profile.timeline) > len(shown)
+        else ""
+    )
+    items = "".join(_archive_item(item, (who.name,)) for item in shown)
+    return (
+        f'<div class="nqa-entity" data-kind="{html.escape(who.kind)}">'
+        f'<div class="nqa-title nqa-entity-name">{html.escape(who.name)} '
+        f'<span class="nqa-kicker">{html.escape(kind)}{category}</span></div>{"".join(rows)}'
+        f'<h4 class="nqa-related">时间线</h4><ol class="nqa-timeline">{items}</ol>{more}</div>'
+    )

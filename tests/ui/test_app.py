@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 
 from embeddings.settings import Settings
 from qa.cli import app as cli
-from ui.app import EXAMPLES, build_app, theme
+from ui.app import EXAMPLES, build_app, chosen_month, months_frame, theme
 from ui.server import host_warning, launch_options
 
 
@@ -45,3 +45,12 @@ def test_serve_command_help() -> None:
     assert result.exit_code == 0
     for option in ("--host", "--port", "--index", "--model", "--home", "127.0.0.1", "7860"):
         assert option in result.output
+
+
+def test_a_chart_selection_names_a_month() -> None:
+    months = ["2024-01", "2024-02"]
+    assert chosen_month(["2024-02", "2024-01"], months) == "2024-02"
+    assert chosen_month("2024-01", months) == "2024-01"
+    assert chosen_month([1.5, 3.0], months) is None and chosen_month([], months) is None
+    frame = months_frame([("2024-01", 4), ("2024-02", 6)])
+    assert list(frame.columns) == ["month", "stories"] and frame["stories"].tolist() == [4, 6]

@@ -8,11 +8,14 @@ from dataclasses import replace
 
 from embeddings.errors import IndexMissingError, QuestionError
 from qa.answer import ABSTAIN_TEXT, Answer, Citation
+from qa.archive import ArchiveItem, ArchiveResult, EntityProfile, EntitySummary
 from qa.retrieve import PassageHit
 from ui.render import (
     UNKNOWN_DATE,
     answer_message,
     answer_to_dict,
+    archive_items_html,
+    entity_profile_html,
     error_message,
     highlight,
     question_message,
@@ -175,3 +178,77 @@ def test_short_answer_leads_with_the_confidence_in_words() -> None:
     result = answer_to_dict(_read_answer())
     assert result["confidence"] == 0.97 and result["confidence_words"] == "很确定"
     assert result["citations"][0]["answer_span"] == list(_read_answer().citations[0].answer_span)
+
+
+def _archive_item(**fields) -> ArchiveItem:
+    values = {
+        "article_id": "a<1>",
+        "title": f"乡村振兴{SCRIPT}",
+        "date": "2024-02-03",
+        "quote": f"推进乡村振兴{IMG}。",
+        "span": (0, 10),
+        "mentions": 1,
+        "reprints": (("a2", "2024-02-04", f"转载{SCRIPT}"),),
+    }
+    return ArchiveItem(**{**values, **fields})
+
+
+def _archive_result(**fields) -> ArchiveResult:
+    values = {
+        "question": "有多少篇报道提到乡村振兴？",
+        "asked": "count",
+        "terms": ("乡村振兴",),
+        "counted": f"关键词：乡村振兴{SCRIPT}",
+        "window": None,
+        "articles": 26,
+        "stories": 25,
+        "mentions": 30,
+        "undated": 0,
+        "dates_known": True,
+        "months": [("2024-01", 4), ("2024-02", 21)],
+        "items": [_archive_item(), _archive_item(article_id="b", date=None, quote="", reprints=())],
+        "page": 2,
+        "page_size": 20,
+    }
+    return ArchiveResult(**{**values, **fields})
+
+
+def test_archive_items_are_escaped_numbered_and_paged() -> None:
+    shown = archive_items_html(_archive_result())
+    assert "<script>" not in shown and "<img" not in shown
+    assert "&lt;script&gt;" in shown and "&lt;img src=x onerror=alert(1)&gt;" in shown
+    assert "共 <strong>25</strong> 篇报道" in shown and "26 篇文章" in shown and "第 2/2 页" in shown
+    assert '<ol class="nqa-archive-list" start="21">' in shown and shown.count('class="nqa-item"') == 2
+    assert "<mark>乡村振兴</mark>" in shown and "（标题中提到）" in shown and UNKNOWN_DATE in shown
+    assert "又见：2024-02-04《转载&lt;script&gt;" in shown and 'data-article-id="a&lt;1&gt;"' in shown
+
+
+def test_archive_items_of_one_month_count_that_month() -> None:
+    shown = archive_items_html(_archive_result(month="2024-02", page=1))
+    assert "2024-02：21 篇" in shown and "第 1/2 页" in shown
+
+
+def test_archive_without_items_says_so() -> None:
+    shown = archive_items_html(_archive_result(items=[], stories=0, articles=0, months=[]))
+    assert "没有符合条件的报道" in shown
+
+
+def test_entity_profile_is_escaped_with_titles_and_timeline() -> None:
+    summary = EntitySummary(f"乔俊杰{SCRIPT}", "person", "", 3, 4, "2024-01-02", "2024-05-06")
+    profile = EntityProfile(
+        summary=summary,
+        titles=[(f"区长{IMG}", 3)],
+        months=[("2024-01", 1), ("2024-05", 2)],
+        co_people=[("黄雅婷", 2)],
+        co_places=[("南夏墅街道", 1)],
+        timeline=[_archive_item(quote=f"乔俊杰{SCRIPT}出席。"), _archive_item(date="2024-05-06")],
+        other_kinds=["reporter"],
+    )
+    shown = entity_profile_html(profile)
+    assert "<script>" not in shown and "<img" not in shown
+    assert "乔俊杰&lt;script&gt;" in shown and "人物" in shown and "区长&lt;img" in shown
+    assert "首次出现：2024-01-02" in shown and "最近出现：2024-05-06" in shown
+    assert "3 篇报道（4 篇文章）" in shown and "黄雅婷（2篇）" in shown and "南夏墅街道（1篇）" in shown
+    assert shown.count('class="nqa-item"') == 2
+    assert "<mark>乔俊杰&lt;script&gt;alert(1)&lt;/script&gt;</mark>出席" in shown
+    assert "同名的还有：记者" in shown

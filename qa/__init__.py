@@ -5,7 +5,7 @@ Python entry points: `from qa import retrieve, answer` (see `qa.retrieve.retriev
 """
 
 from embeddings.errors import IndexMismatchError, IndexMissingError, NewsqaError, QuestionError
-from qa import officials
+from qa import archive, officials
 from qa.answer import Answer, Citation, answer
 from qa.retrieve import PassageHit, retrieve
 
@@ -18,6 +18,7 @@ __all__ = [
     "PassageHit",
     "QuestionError",
     "answer",
+    "archive",
     "officials",
     "retrieve",
 ]

@@ -23,6 +23,7 @@ from pathlib import Path
 from embeddings.chunking import split_sentences
 from embeddings.errors import NewsqaError
 from embeddings.settings import LLMSettings, Settings
+from qa.archive.answers import ArchiveResult, archive_result, archive_text, cite
 from qa.history import FollowUp, Turn, contextualize, normalize_history
 from qa.llm import LLMError, chat_completion, supported_sentences
 from qa.page_crops import attach_page_crops
@@ -72,6 +73,7 @@ class Answer:
     # The reader's confidence in its span, 0..1: sigmoid of its margin over the abstention
     # threshold (0.5 = at the threshold). None for answers not read by the span reader.
     confidence: float | None = None
+    archive: ArchiveResult | None = None  # an archive-wide answer: the count, the list, the months
 
 
 def confidence_words(confidence: float | None) -> str:
@@ -201,6 +203,9 @@ def _answer(
     query = follow_up.query
     if follow_up.unresolved:
         return Answer(question, query, UNRESOLVED_TEXT.format(pronoun=follow_up.unresolved), None, True, [])
+    archived = archive_result(retriever, query, *dates)
+    if archived is not None:
+        return _from_archive(retriever, question, query, archived)
     kind = classify(query)
     from_people = answer_about_people(retriever, query) if use_people else None
     if from_people is not None:
@@ -220,6 +225,19 @@ def _answer(
         result = _from_reader(retriever, reader, question, query, hits, windows, prefer_dated)
     if llm is not None and hits:
         result = generated_answer(retriever, llm, result, hits)
+    return result
+
+
+def _from_archive(retriever: Retriever, question: str, query: str, archived: ArchiveResult) -> Answer:
+    """An archive question's count or list, each quoted item cited to its sentence."""
+    text, short, items = archive_text(archived)
+    citations = [
+        Citation(n, cite(retriever, item), (item.span,) if item.span else ())
+        for n, item in enumerate(items, start=1)
+    ]
+    abstained = not items and not archived.stories
+    result = Answer(question, query, text, short, abstained, citations, archive=archived)
+    verify_citations(result, retriever.index.articles)
     return result
 
 

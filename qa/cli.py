@@ -87,10 +87,13 @@ def _build_with_progress(paths: list[Path], settings, full: bool = False):
 
 @app.command()
 def build(
-    paths: Annotated[list[Path] | None, typer.Argument(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
             help="files, folders or zips: text pages (.txt .md), JSONL exports, e-paper pages (.htm), "
             "page PDFs, scans (.png .jpg .tif), Founder XML"
-        ),] = None,
+        ),
+    ] = None,
     index: IndexOpt = None,
     model: ModelOpt = None,
     home: HomeOpt = None,
@@ -133,13 +136,20 @@ def ask(
         bool,
         typer.Option("--answer", help="answer with the span reader: short answer, confidence, citations"),
     ] = False,
+    page: Annotated[
+        int, typer.Option("--page", min=1, help="page of an archive question's list (20 stories a page)")
+    ] = 1,
     index: IndexOpt = None,
     model: ModelOpt = None,
     home: HomeOpt = None,
     precision: PrecisionOpt = None,
 ) -> None:
-    """Show the passages that best answer QUESTION, with title and reporter (--answer: the answer)."""
+    """Show the passages that best answer QUESTION, with title and reporter (--answer: the answer).
+
+    A question about the whole archive (有多少篇报道提到…, 列出所有…, 哪位记者发稿最多, …的时间线)
+    prints the exact count and the matching stories instead, a page at a time."""
     from embeddings.build import ensure_default_index
+    from qa.archive.answers import archive_result
     from qa.retrieve import check_question, get_retriever
 
     settings = _settings(home, model, index, precision)
@@ -157,6 +167,10 @@ def ask(
         if with_answer:
             _print_answer(settings, question, k, date_from, date_to, as_json)
             return
+        archived = archive_result(retriever, question, date_from, date_to, page=page)
+        if archived is not None:
+            _print_archive(archived, as_json)
+            return
         hits = retriever.search(question, k, date_from=date_from, date_to=date_to)
     except NewsqaError as error:
         raise _fail(error) from None
@@ -170,6 +184,37 @@ def ask(
     for rank, hit in enumerate(hits, start=1):
         typer.secho(f"[{rank}] {_hit_heading(hit)}", bold=True)
         typer.echo(f"    {hit.text}\n")
+
+
+def _print_archive(result, as_json: bool) -> None:
+    """An archive question's count, what was counted, and this page of the stories."""
+    from dataclasses import asdict
+
+    from qa.archive.answers import archive_text
+
+    if as_json:
+        typer.echo(json.dumps({**asdict(result), "pages": result.pages}, ensure_ascii=False, indent=2))
+        return
+    text, short, _ = archive_text(result)
+    head = text.split("\n\n")[0]
+    if short:
+        typer.secho(short, bold=True)
+    typer.echo(head + "\n")
+    for n, ranked in enumerate(result.ranked, start=1):
+        typer.secho(f"{n}. {ranked.name}  {ranked.stories} 篇", bold=True)
+        typer.echo(
+            f"    {ranked.example.date or '日期未知'} 《{ranked.example.title}》 {ranked.example.quote}"
+        )
+    for n, item in enumerate(
+        result.items if not result.ranked else [], start=(result.page - 1) * result.page_size + 1
+    ):
+        again = f"  又见 {len(item.reprints)} 篇转载" if item.reprints else ""
+        typer.secho(f"{n}. {item.date or '日期未知'} 《{item.title}》{again}", bold=True)
+        typer.echo(f"    {item.quote or '（标题中出现）'}")
+    if result.pages > 1:
+        typer.echo(f"\n第 {result.page}/{result.pages} 页；--page {result.page + 1} 看下一页")
+    if result.months:
+        typer.echo("\n每月篇数: " + "  ".join(f"{m} {n}" for m, n in result.months))
 
 
 def _hit_heading(hit) -> str:
@@ -265,6 +310,9 @@ def info(index: IndexOpt = None, model: ModelOpt = None, home: HomeOpt = None) -
         read = ", ".join(f"{count} {kind}" for kind, count in manifest.formats.items())
         pages = f"; {manifest.page_images} printed pages for citations" if manifest.page_images else ""
         typer.echo(f"read from   {read}{pages}")
+    if manifest.tables:
+        named = ", ".join(f"{count} {kind}" for kind, count in manifest.tables.items())
+        typer.echo(f"archive     {named} (tables built in {manifest.table_seconds}s)")
     typer.echo(
         f"built       {manifest.built_at} in {manifest.build_seconds}s (schema {manifest.schema_version})"
     )

@@ -3,7 +3,10 @@
 Exact copies share an article id (a content hash). Reprints differ in a character here and
 there (a corrected typo, another byline line, a headline re-cut for another page), so near
 copies are found with MinHash LSH (`datasketch`) over character 5-grams of the text and merged
-when their estimated Jaccard similarity is at least `NEAR_DUPLICATE_JACCARD`. Shingles are
+when their estimated Jaccard similarity is at least `NEAR_DUPLICATE_JACCARD`. A story reprinted
+with real edits (a paragraph cut, a new lead, another day) stays two articles, each true to its
+page, and is grouped with the first one at `REPRINT_JACCARD` (`reprint_groups`), so archive
+counts count it once and show the grouping. Shingles are
 hashed with CRC-32 (C speed, the same in every process) instead of datasketch's SHA-1, which
 took most of the time on an archive. One warning is given per pair of files, however many
 stories they share.
@@ -11,18 +14,36 @@ stories they share.
 
 from __future__ import annotations
 
+import logging
 import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from embeddings.articles import Article, Placement
 
-__all__ = ["NEAR_DUPLICATE_JACCARD", "Merged", "merge_duplicates", "placement_of"]
+__all__ = [
+    "NEAR_DUPLICATE_JACCARD",
+    "REPRINT_JACCARD",
+    "Merged",
+    "merge_duplicates",
+    "placement_of",
+    "reprint_groups",
+]
 
 NEAR_DUPLICATE_JACCARD = 0.9
+# Half the 5-gram shingles in common: two different stories on one topic share far fewer (their
+# wording differs), while a reprint with a re-cut lead or a dropped paragraph keeps most of them.
+# Templated stories (李强举行仪式欢迎X总理访华) share as much, so a reprint must also keep the
+# facts: no name, place or number of one replaced by another in the other (`_same_facts`).
+REPRINT_JACCARD = 0.5
+# A replaced passage longer than this is a cut paragraph next to an edit, not one name for another.
+_SUBSTITUTION_CHARS = 12
+_FACT_TAGS = frozenset({"nr", "nrfg", "nrt", "ns", "nt", "nz", "m"})  # jieba: names, places, numbers
 _SHINGLE = 5
 _PERMUTATIONS = 128
+_CANDIDATE_MARGIN = 0.1
 _MIN_CHARS = 60  # below this a brief's wording is too generic to call two of them one story
 _NOISE = re.compile(r"[\s\W_]+")
 
@@ -42,26 +63,43 @@ def _shingles(text: str) -> set[bytes]:
     return {compact[i : i + _SHINGLE].encode() for i in range(max(1, len(compact) - _SHINGLE + 1))}
 
 
-def _near_copies(articles: Sequence[Article]) -> dict[int, int]:
-    """Index of each near copy → index of the first article it copies."""
+def _jaccard(first: set[bytes], second: set[bytes]) -> float:
+    return len(first & second) / len(first | second)
+
+
+def _near_copies(
+    articles: Sequence[Article],
+    threshold: float = NEAR_DUPLICATE_JACCARD,
+    agree: Callable[[Article, Article], bool] | None = None,
+) -> dict[int, int]:
+    """Index of each near copy → index of the first article it copies (and `agree`s with)."""
     from datasketch import MinHash, MinHashLSH
 
-    lsh = MinHashLSH(threshold=NEAR_DUPLICATE_JACCARD, num_perm=_PERMUTATIONS)
-    sketches: dict[int, MinHash] = {}
+    # LSH finds candidates a margin below the threshold, since its estimate of a pair's
+    # similarity is off by ~0.04 at 128 permutations; the exact Jaccard of the two shingle sets
+    # decides, so neither a band collision nor an unlucky estimate decides a merge.
+    lsh = MinHashLSH(threshold=threshold - _CANDIDATE_MARGIN, num_perm=_PERMUTATIONS)
     copies: dict[int, int] = {}
     for i, article in enumerate(articles):
         if len(article.text) < _MIN_CHARS:
             continue
+        shingles = _shingles(article.text)
         sketch = MinHash(num_perm=_PERMUTATIONS, hashfunc=zlib.crc32)
-        sketch.update_batch(list(_shingles(article.text)))
-        # LSH finds candidates; the estimate decides, so a band collision is not a merge.
-        candidates = (int(key) for key in lsh.query(sketch))
-        matches = [k for k in candidates if sketches[k].jaccard(sketch) >= NEAR_DUPLICATE_JACCARD]
-        if matches:
-            copies[i] = min(matches)
+        sketch.update_batch(list(shingles))
+        candidates = sorted(int(key) for key in lsh.query(sketch))
+        match = next(
+            (
+                k
+                for k in candidates
+                if _jaccard(shingles, _shingles(articles[k].text)) >= threshold
+                and (agree is None or agree(articles[k], article))
+            ),
+            None,
+        )
+        if match is not None:
+            copies[i] = match
             continue
         lsh.insert(str(i), sketch)
-        sketches[i] = sketch
     return copies
 
 
@@ -92,6 +130,58 @@ def merge_duplicates(articles: Sequence[Article]) -> Merged:
         unique = list(dict.fromkeys(extra))
         merged.append(replace(article, also_printed=(*article.also_printed, *unique)) if unique else article)
     return Merged(merged, warnings)
+
+
+def reprint_groups(articles: Sequence[Article]) -> dict[str, str]:
+    """Article id of each reprint → id of the first article of its story (publication order).
+
+    Only articles that have a reprint appear; the first of a group maps to itself."""
+    ordered = sorted(articles, key=lambda a: (a.date or "", a.id))
+    groups: dict[str, str] = {}
+    for copy, original in _near_copies(ordered, REPRINT_JACCARD, _same_facts).items():
+        first = ordered[original].id
+        groups[first] = first
+        groups[ordered[copy].id] = first
+    return groups
+
+
+@lru_cache(maxsize=1)
+def _tagger():  # -> jieba.posseg.POSTokenizer over a private dictionary
+    import jieba
+    import jieba.posseg
+
+    jieba.setLogLevel(logging.WARNING)
+    return jieba.posseg.POSTokenizer(jieba.Tokenizer())
+
+
+def _fact_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of the names, places and numbers in `text`."""
+    spans, at = [], 0
+    for word in _tagger().cut(text):
+        if word.flag in _FACT_TAGS or any(c.isdigit() for c in word.word):
+            spans.append((at, at + len(word.word)))
+        at += len(word.word)
+    return spans
+
+
+def _touches(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    return any(s < end and start < e for s, e in spans)
+
+
+def _same_facts(first: Article, second: Article) -> bool:
+    """Whether the two texts differ only by additions, cuts and edits that change no name,
+    place or number: a few words of one replaced by others that hold a fact (马尔代夫 for
+    塞拉利昂, 2.31亿元 for 5355万元) make two stories of one template."""
+    from difflib import SequenceMatcher
+
+    a, b = f"{first.title}\n{first.text}", f"{second.title}\n{second.text}"
+    facts_a, facts_b = _fact_spans(a), _fact_spans(b)
+    return not any(
+        tag == "replace"
+        and max(i2 - i1, j2 - j1) <= _SUBSTITUTION_CHARS
+        and (_touches(facts_a, i1, i2) or _touches(facts_b, j1, j2))
+        for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    )
 
 
 def _copies_warning(pairs: Sequence[tuple[Article, Article]]) -> str:

@@ -8,7 +8,9 @@ Layout of an index directory::
         vectors.faiss        FAISS inner-product index over L2-normalised vectors
         bm25/                bm25s index over jieba search-mode tokens (numpy + JSON)
         keywords.json        words added to jieba's dictionary (people's names)
-        people.jsonl         one PersonRecord per mention of an official or reporter
+        people.jsonl         one PersonRecord per mention of a person (and the archive's other
+        entities.jsonl       tables: places, organisations, reprints; see archive_tables.py)
+        reprints.json
         chunks.jsonl         one Chunk per line, in vector order
         chunk_dates.npy      (chunk id, first day, last day) per publication or event date
         articles.jsonl       one Article per line
@@ -41,8 +43,15 @@ from embeddings.chunking import Chunk, chunk_article
 from embeddings.encoding.encoder import Encoder
 from embeddings.errors import IndexMismatchError, IndexMissingError
 from embeddings.extract.dates import DateRange, parse_iso
-from embeddings.extract.people import PersonRecord, people_in_articles
+from embeddings.extract.people import PersonRecord
 from embeddings.settings import ChunkingSettings
+from embeddings.store.archive_tables import (
+    TABLE_FILES,
+    ArchiveTables,
+    extract_tables,
+    extractor_digest,
+    write_tables,
+)
 from embeddings.store.keywords import KeywordTokenizer
 
 __all__ = ["SCHEMA_VERSION", "IndexManifest", "SearchIndex", "build_index", "load_index"]
@@ -50,8 +59,9 @@ __all__ = ["SCHEMA_VERSION", "IndexManifest", "SearchIndex", "build_index", "loa
 log = logging.getLogger(__name__)
 
 # 2: keywords.json (names kept whole by jieba); 3: people.jsonl; 4: chunk event dates;
-# 5: chunk_dates.npy (the date filter's table, so loading never parses every chunk)
-SCHEMA_VERSION = 5
+# 5: chunk_dates.npy (the date filter's table, so loading never parses every chunk);
+# 6: entities.jsonl and reprints.json (the archive tables), people with the role "person"
+SCHEMA_VERSION = 6
 PAGE_LIST = "pages.json"  # the page images a generation cites
 INDEX_FILES = (
     "manifest.json",
@@ -60,8 +70,8 @@ INDEX_FILES = (
     "keywords.json",
     "chunks.jsonl",
     "articles.jsonl",
-    "people.jsonl",
     "chunk_dates.npy",
+    *TABLE_FILES,
 )
 ENCODE_BATCH = 64  # chunks per encode call; sorted by length so a batch pads little
 # Exact search scans every vector (1.5 KB each) per query: ~16 ms at 100k chunks on 2 cores
@@ -91,6 +101,9 @@ class IndexManifest:
     vector_index: str = "flat"  # "flat" (exact) or "hnsw" (see EXACT_SEARCH_MAX)
     formats: dict[str, int] = field(default_factory=dict)  # articles by how they were read
     page_images: int = 0  # printed pages the index cites (rendered in <index>/pages/)
+    extraction: str = ""  # digest of the extractors that made the archive tables
+    table_seconds: float = 0.0  # what extracting the archive tables took in this build
+    tables: dict[str, int] = field(default_factory=dict)  # distinct people, places, … and reprints
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=2)
@@ -183,15 +196,15 @@ def _write_generation(
     vectors: np.ndarray,
     chunks: Sequence[Chunk],
     articles: Sequence[Article],
+    tables: ArchiveTables,
 ) -> None:
     import bm25s
     import faiss
 
     faiss.write_index(make_vector_index(vectors, manifest.vector_index), str(folder / "vectors.faiss"))
-    people = people_in_articles(articles)
-    _write_jsonl(folder / "people.jsonl", people)
+    write_tables(folder, tables)
     # People's names go into jieba's dictionary, so 乔俊杰 stays one token in chunks and questions.
-    tokenizer = KeywordTokenizer(extra_words=sorted({p.name for p in people}))
+    tokenizer = KeywordTokenizer(extra_words=sorted({p.name for p in tables.people}))
     (folder / "keywords.json").write_text(
         json.dumps({"extra_words": list(tokenizer.extra_words)}, ensure_ascii=False)
     )
@@ -229,6 +242,15 @@ def _publish(index_dir: Path, generation: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
+def _same_extractors(index_dir: Path) -> Path | None:
+    """The live generation, when its archive tables were made by today's extractors."""
+    try:
+        folder, manifest = read_manifest(index_dir)
+    except (IndexMissingError, OSError, TypeError, ValueError):
+        return None
+    return folder if manifest.extraction == extractor_digest() else None
+
+
 def build_index(
     articles: Sequence[Article],
     encoder: Encoder,
@@ -240,6 +262,7 @@ def build_index(
     started = time.perf_counter()
     chunks = [chunk for article in articles for chunk in chunk_article(article, chunking)]
     vectors = encode_chunks(chunks, encoder, progress)
+    tables = extract_tables(articles, _same_extractors(index_dir))
     generations = index_dir / "generations"
     generations.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".building-", dir=generations))
@@ -258,8 +281,11 @@ def build_index(
             vector_index=vector_index_kind(len(chunks)),
             formats=dict(Counter(a.format for a in articles).most_common()),
             page_images=len({box.image for a in articles for box in a.boxes if box.image}),
+            extraction=extractor_digest(),
+            table_seconds=tables.seconds,
+            tables=tables.summary(),
         )
-        _write_generation(work, manifest, vectors, chunks, articles)
+        _write_generation(work, manifest, vectors, chunks, articles, tables)
         final = generations / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
         os.replace(work, final)
     except BaseException:
@@ -298,6 +324,7 @@ class SearchIndex:
     tokenizer: KeywordTokenizer
     people: list[PersonRecord] = field(default_factory=list)  # every person mention, with its sentence
     chunk_dates: np.ndarray = field(default_factory=lambda: np.zeros((0, 3), dtype=np.int32))
+    folder: Path | None = None  # the generation folder it was loaded from (its archive tables)
 
     def dense_search(
         self, query_vector: np.ndarray, n: int, allowed: np.ndarray | None = None
@@ -426,6 +453,7 @@ def load_index(index_dir: Path, model_id: str) -> SearchIndex:
         tokenizer=KeywordTokenizer(**json.loads((folder / "keywords.json").read_text(encoding="utf-8"))),
         people=[PersonRecord(**row) for row in _read_jsonl(folder / "people.jsonl")],
         chunk_dates=np.load(folder / "chunk_dates.npy", allow_pickle=False),
+        folder=folder,
     )
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from embeddings.articles import Article
 from embeddings.build import build_from_paths
 from embeddings.settings import DEFAULT_MODEL, bundled_sample_dir
 from embeddings.sources import load_articles
@@ -111,3 +112,19 @@ def test_two_builds_at_once_both_finish_one_after_the_other(tmp_path: Path, make
         assert "indexed 7 articles" in out and "Traceback" not in err
     assert len(load_index(index, DEFAULT_MODEL).articles) == 7
     assert len(list((index / "generations").iterdir())) == 2  # the live one and the previous one
+
+
+def test_archive_tables_extract_only_new_articles(sample_index, sample_articles) -> None:
+    """A rebuild reads the new article with the extractors and copies the others' mentions."""
+    from embeddings.store.archive_tables import extract_tables
+
+    folder, manifest = read_manifest(sample_index.index_dir)
+    text = "本报讯（记者 王晓）前黄镇党委书记陈明调研前黄浜整治工作。"
+    new = Article(title="前黄镇开展河道整治", text=text, source="new.txt")
+    articles = [*sample_articles, new]
+    reused = extract_tables(articles, previous=folder)
+    fresh = extract_tables(articles)
+    assert (reused.extracted, fresh.extracted) == (1, len(articles))
+    assert (reused.people, reused.entities, reused.reprints) == (fresh.people, fresh.entities, fresh.reprints)
+    assert {p.name for p in reused.people if p.article_id == new.id} >= {"王晓", "陈明"}
+    assert manifest.extraction and manifest.table_seconds >= 0

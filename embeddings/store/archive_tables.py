@@ -1,0 +1,134 @@
+"""Articles -> the tables a generation keeps about the archive as a whole.
+
+    people.jsonl    one PersonRecord per mention of a person (embeddings.extract.people)
+    entities.jsonl  one EntityRecord per mention of a place or an organisation
+    reprints.json   article id -> the first article of its story, for stories printed twice
+
+Archive questions (qa.archive) count and list from these and from the articles, never from a
+top-k passage list. Extraction reads every character with jieba, the slow part of a large build
+after embedding, so an article the live generation already holds keeps its mentions from there
+when the extractors' code is unchanged (`extractor_digest`, stored in the manifest): a day's new
+pages cost a day's extraction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from embeddings.articles import Article
+from embeddings.extract import entities, people
+from embeddings.extract.entities import EntityRecord, entities_in_articles
+from embeddings.extract.people import PersonRecord, people_in_articles
+from embeddings.sources import dedupe
+from embeddings.sources.dedupe import reprint_groups
+
+__all__ = [
+    "TABLE_FILES",
+    "ArchiveTables",
+    "extract_tables",
+    "extractor_digest",
+    "read_tables",
+    "write_tables",
+]
+
+log = logging.getLogger(__name__)
+
+TABLE_FILES = ("people.jsonl", "entities.jsonl", "reprints.json")
+
+
+@dataclass(frozen=True)
+class ArchiveTables:
+    people: list[PersonRecord]
+    entities: list[EntityRecord]
+    reprints: dict[str, str]  # article id -> first article id of its story (grouped articles only)
+    seconds: float = 0.0  # what extracting them cost this build
+    extracted: int = 0  # articles read by the extractors (the others' mentions were reused)
+
+    def summary(self) -> dict[str, int]:
+        """Distinct names per table and reprinted stories, as `newsqa info` shows them."""
+        kinds = {"place": set(), "organisation": set()}
+        for record in self.entities:
+            kinds[record.kind].add(record.name)
+        return {
+            "people": len({r.name for r in self.people if r.role != "reporter"}),
+            "reporters": len({r.name for r in self.people if r.role == "reporter"}),
+            "places": len(kinds["place"]),
+            "organisations": len(kinds["organisation"]),
+            "reprinted stories": len(set(self.reprints.values())),
+        }
+
+
+def extractor_digest() -> str:
+    """A digest of the code that makes the tables: a change to it re-extracts every article."""
+    code = "".join(inspect.getsource(module) for module in (people, entities, dedupe))
+    return hashlib.sha256(code.encode()).hexdigest()[:16]
+
+
+def _read_rows(path: Path) -> list[dict]:
+    if not path.is_file():
+        return []
+    with path.open(encoding="utf-8") as rows:
+        return [json.loads(line) for line in rows if line.strip()]
+
+
+def extract_tables(articles: Sequence[Article], previous: Path | None = None) -> ArchiveTables:
+    """The tables of `articles`; mentions of articles already in `previous` (a generation folder
+    built by the same extractors) are copied from it instead of extracted again."""
+    started = time.perf_counter()
+    wanted = {a.id for a in articles}
+    known_people: dict[str, list[PersonRecord]] = {}
+    known_entities: dict[str, list[EntityRecord]] = {}
+    if previous is not None:
+        for row in _read_rows(previous / "people.jsonl"):
+            if row["article_id"] in wanted:
+                known_people.setdefault(row["article_id"], []).append(PersonRecord(**row))
+        for row in _read_rows(previous / "entities.jsonl"):
+            if row["article_id"] in wanted:
+                known_entities.setdefault(row["article_id"], []).append(EntityRecord(**row))
+    # An article is known when the previous build saw it, even if it named nobody.
+    seen = set(json.loads((previous / "manifest.json").read_text())["articles"]) if previous else set()
+    new = [a for a in articles if a.id not in seen]
+    found_people = {a.id: [] for a in new} | known_people
+    found_entities = {a.id: [] for a in new} | known_entities
+    for record in people_in_articles(new):
+        found_people[record.article_id].append(record)
+    for record in entities_in_articles(new):
+        found_entities[record.article_id].append(record)
+    tables = ArchiveTables(
+        people=[r for a in articles for r in found_people.get(a.id, [])],
+        entities=[r for a in articles for r in found_entities.get(a.id, [])],
+        reprints=reprint_groups(articles),
+        seconds=round(time.perf_counter() - started, 2),
+        extracted=len(new),
+    )
+    log.info("archive tables: %d articles extracted, %d reused", len(new), len(articles) - len(new))
+    return tables
+
+
+def _write_jsonl(path: Path, rows: Sequence[object]) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        for row in rows:
+            out.write(json.dumps(asdict(row), ensure_ascii=False) + "\n")
+
+
+def write_tables(folder: Path, tables: ArchiveTables) -> None:
+    _write_jsonl(folder / "people.jsonl", tables.people)
+    _write_jsonl(folder / "entities.jsonl", tables.entities)
+    (folder / "reprints.json").write_text(json.dumps(tables.reprints, ensure_ascii=False), encoding="utf-8")
+
+
+def read_tables(folder: Path) -> ArchiveTables:
+    """The tables of a generation folder (written by `write_tables`)."""
+
+    return ArchiveTables(
+        people=[PersonRecord(**row) for row in _read_rows(folder / "people.jsonl")],
+        entities=[EntityRecord(**row) for row in _read_rows(folder / "entities.jsonl")],
+        reprints=json.loads((folder / "reprints.json").read_text(encoding="utf-8")),
+    )

@@ -1,0 +1,378 @@
+"""Archive questions answered from the whole index: exact counts, complete (paged) lists,
+rankings and timelines, each item cited to the sentence that matched.
+
+What is counted is a story: an article and its reprints (grouped at build time, see
+`embeddings.sources.dedupe.reprint_groups`) count once, and the grouping is shown. The number
+of matching articles is reported too, so either can be checked against a plain scan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+
+import numpy as np
+
+from embeddings.extract.dates import DateRange, question_date_range
+from embeddings.store.keywords import KeywordTokenizer
+from qa.archive.catalog import Catalog, Mention
+from qa.archive.grammar import ArchiveQuestion, Asked, parse_archive_question
+from qa.retrieve import PassageHit, Retriever, date_window
+
+__all__ = [
+    "PAGE_SIZE",
+    "ArchiveItem",
+    "ArchiveResult",
+    "RankedEntity",
+    "archive_result",
+    "archive_text",
+    "catalog_of",
+    "catalog_result",
+    "cite",
+]
+
+PAGE_SIZE = 20  # items per page of a list
+TEXT_ITEMS = 10  # items quoted in the answer text; the rest are in the result (and the UI's pages)
+_KIND_WORDS = {"reporter": "记者", "person": "人物", "place": "地点", "organisation": "机构"}
+
+
+@dataclass(frozen=True)
+class ArchiveItem:
+    article_id: str
+    title: str
+    date: str | None
+    quote: str  # the sentence that matched, verbatim ("" when only the title matched)
+    span: tuple[int, int] | None  # the quote as a span of the article text
+    mentions: int  # how often the term occurs in the article
+    reprints: tuple[tuple[str, str | None, str], ...] = ()  # other articles of the story: (id, date, title)
+
+
+@dataclass(frozen=True)
+class RankedEntity:
+    name: str
+    kind: str  # reporter, person, place, organisation
+    category: str  # 镇, 公司… for places and organisations
+    stories: int  # stories that name it (reprints once)
+    articles: int
+    example: ArchiveItem  # the first story naming it, with the sentence
+
+
+@dataclass(frozen=True)
+class ArchiveResult:
+    question: str
+    asked: str  # count, list, most, timeline
+    terms: tuple[str, ...]
+    counted: str  # what exactly was counted, in words: 关键词 / 人物 / 时间范围
+    window: tuple[str, str] | None  # the time range applied (ISO days)
+    articles: int  # matching articles
+    stories: int  # matching stories (reprints grouped)
+    mentions: int  # occurrences of the first term in the matching articles
+    undated: int  # matching articles without a date, left out of a time-bounded count
+    dates_known: bool  # whether the archive has publication dates at all
+    months: list[tuple[str, int]]  # stories per month, YYYY-MM
+    items: list[ArchiveItem]  # this page of the matching stories, in date order
+    page: int
+    page_size: int
+    ranked: list[RankedEntity] = field(default_factory=list)  # for "most" questions
+    ambiguous: list[str] = field(default_factory=list)  # names that may mean several people
+    month: str | None = None  # the month the items were restricted to (a chart bar's)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.stories // self.page_size))
+
+
+@lru_cache(maxsize=4)
+def catalog_of(index) -> Catalog:  # index: embeddings.store.index.SearchIndex, hashed by identity
+    """Built once per loaded index (~1 s per 100k chunks), not once per question."""
+    return Catalog.of_generation(list(index.articles.values()), index.folder)
+
+
+def _window(
+    newest: date | None, question: str, date_from: str | date | None, date_to: str | date | None
+) -> tuple[DateRange | None, str]:
+    """(the time range asked for, the question without its time expression)."""
+    if date_from or date_to:
+        return date_window(date_from, date_to), question
+    # An undated archive resolves against today, so that 2024年 is still recognised (and
+    # answered as unanswerable) instead of being searched as a keyword.
+    return question_date_range(question, newest or date.today())
+
+
+def archive_result(
+    retriever: Retriever,
+    question: str,
+    date_from: str | date | None = None,
+    date_to: str | date | None = None,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+    month: str | None = None,
+) -> ArchiveResult | None:
+    """The archive-wide answer to `question`, or None when it is not an archive question."""
+    index = retriever.index
+    return catalog_result(
+        catalog_of(index), index.tokenizer, question, date_from, date_to, page, page_size, month
+    )
+
+
+def catalog_result(
+    catalog: Catalog,
+    tokenizer: KeywordTokenizer,
+    question: str,
+    date_from: str | date | None = None,
+    date_to: str | date | None = None,
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+    month: str | None = None,
+) -> ArchiveResult | None:
+    """`archive_result` over a catalog: what it needs of an index is its articles and tables."""
+    window, rest = _window(catalog.newest, question, date_from, date_to)
+
+    def cut(text: str) -> list[str]:
+        return [text[s:e] for s, e in tokenizer.word_spans(text)]
+
+    parsed = parse_archive_question(rest, cut)
+    if parsed is None:
+        return None
+    if parsed.asked is Asked.MOST:
+        return _ranking(catalog, question, parsed, window, page_size)
+    return _listing(catalog, question, parsed, window, max(1, page), page_size, month)
+
+
+def _scope(catalog: Catalog, matched: np.ndarray, window: DateRange | None) -> tuple[np.ndarray, int]:
+    if window is None:
+        return matched, 0
+    inside, undated = catalog.within(matched, window)
+    return inside, len(undated)
+
+
+def _stories(catalog: Catalog, positions: np.ndarray) -> dict[int, list[int]]:
+    """Story (its first article's position) -> the matching articles of it, in date order."""
+    stories: dict[int, list[int]] = {}
+    order = sorted(positions.tolist(), key=lambda i: (catalog.articles[i].date or "9999", i))
+    for position in order:
+        stories.setdefault(int(catalog.story[position]), []).append(position)
+    return stories
+
+
+def _item(catalog: Catalog, mention: Mention, terms: tuple[str, ...], others: list[int]) -> ArchiveItem:
+    article = catalog.articles[mention.article]
+    quoted = mention.end > mention.start
+    return ArchiveItem(
+        article_id=article.id,
+        title=article.title,
+        date=article.date,
+        quote=article.text[mention.start : mention.end] if quoted else "",
+        span=(mention.start, mention.end) if quoted else None,
+        mentions=catalog.occurrences(mention.article, terms) if terms else 0,
+        reprints=tuple(
+            (catalog.articles[i].id, catalog.articles[i].date, catalog.articles[i].title) for i in others
+        ),
+    )
+
+
+def _subject(catalog: Catalog, terms: tuple[str, ...]) -> tuple[str, str] | None:
+    """(kind, name) when the first term names a known person, place or organisation."""
+    if not terms:
+        return None
+    kinds = catalog.kinds_of(terms[0])
+    preferred = [k for k in ("person", "place", "organisation", "reporter") if k in kinds]
+    return (preferred[0], terms[0]) if preferred else None
+
+
+def _ambiguous(catalog: Catalog, terms: tuple[str, ...]) -> list[str]:
+    """A name that is both a reporter's byline and a person in the news may be two people."""
+    notes = []
+    for term in terms:
+        kinds = catalog.kinds_of(term)
+        if "reporter" in kinds and "person" in kinds:
+            reporter = len(catalog.entity_positions[("reporter", term)])
+            person = len(catalog.entity_positions[("person", term)])
+            notes.append(
+                f"“{term}”可能不止一人：记者{term}（署名{reporter}篇）和报道中的{term}（{person}篇）"
+            )
+    return notes
+
+
+def _counted(parsed: ArchiveQuestion, subject: tuple[str, str] | None, window: DateRange | None) -> str:
+    parts = []
+    if parsed.terms:
+        label = _KIND_WORDS[subject[0]] if subject else "关键词"
+        parts.append(f"{label}：{'、'.join(parsed.terms)}（标题或正文逐字出现）")
+    else:
+        parts.append("全部文章")
+    if window is not None:
+        parts.append(f"时间范围：{window.start.isoformat()}至{window.end.isoformat()}（按发布日期）")
+    parts.append("同一报道的转载只计一次")
+    return "；".join(parts)
+
+
+def _listing(
+    catalog: Catalog,
+    question: str,
+    parsed: ArchiveQuestion,
+    window: DateRange | None,
+    page: int,
+    page_size: int,
+    month: str | None,
+) -> ArchiveResult:
+    matched = catalog.matching(parsed.terms)
+    positions, undated = _scope(catalog, matched, window)
+    stories = _stories(catalog, positions)
+    subject = _subject(catalog, parsed.terms)
+    shown = stories
+    if month:
+        shown = {s: m for s, m in stories.items() if (catalog.articles[m[0]].date or "")[:7] == month}
+    chosen = list(shown.items())[(page - 1) * page_size : page * page_size]
+    items = []
+    for _, members in chosen:
+        first = members[0]
+        mention = (
+            catalog.entity_sentence(subject[0], subject[1], first)
+            if subject
+            else catalog.mention(first, parsed.terms)
+        )
+        items.append(_item(catalog, mention, parsed.terms, members[1:]))
+    mentions = sum(catalog.occurrences(int(i), parsed.terms) for i in positions) if parsed.mentions else 0
+    return ArchiveResult(
+        question=question,
+        asked=parsed.asked.value,
+        terms=parsed.terms,
+        counted=_counted(parsed, subject, window),
+        window=window.iso() if window else None,
+        articles=len(positions),
+        stories=len(stories),
+        mentions=mentions,
+        undated=undated,
+        dates_known=catalog.dated,
+        months=catalog.month_counts(positions),
+        items=items,
+        page=page,
+        page_size=page_size,
+        ambiguous=_ambiguous(catalog, parsed.terms),
+        month=month,
+    )
+
+
+def _ranking(
+    catalog: Catalog, question: str, parsed: ArchiveQuestion, window: DateRange | None, page_size: int
+) -> ArchiveResult:
+    allowed, undated = _scope(catalog, catalog.matching(parsed.terms), window)
+    allowed_mask = np.zeros(len(catalog.articles), dtype=bool)
+    allowed_mask[allowed] = True
+    scored = []
+    for (kind, name), positions in catalog.entity_positions.items():
+        if kind != parsed.ranked or (parsed.category and catalog.categories.get(name, "") != parsed.category):
+            continue
+        kept = positions[allowed_mask[positions]]
+        if len(kept):
+            scored.append((len(np.unique(catalog.story[kept])), len(kept), name, kept))
+    scored.sort(key=lambda s: (-s[0], -s[1], s[2]))
+    ranked = []
+    for stories, articles, name, kept in scored[: parsed.top]:
+        first = min(kept.tolist(), key=lambda i: (catalog.articles[i].date or "9999", i))
+        mention = catalog.entity_sentence(parsed.ranked, name, first)
+        ranked.append(
+            RankedEntity(
+                name,
+                parsed.ranked,
+                catalog.categories.get(name, ""),
+                stories,
+                articles,
+                _item(catalog, mention, (name,), []),
+            )
+        )
+    label = _KIND_WORDS[parsed.ranked] + (f"（{parsed.category}）" if parsed.category else "")
+    counted = f"按{label}统计提到它的报道篇数（转载只计一次）"
+    if parsed.terms:
+        counted += f"；只计含“{'、'.join(parsed.terms)}”的报道"
+    if window is not None:
+        counted += f"；时间范围：{window.start.isoformat()}至{window.end.isoformat()}"
+    return ArchiveResult(
+        question=question,
+        asked=parsed.asked.value,
+        terms=parsed.terms,
+        counted=counted,
+        window=window.iso() if window else None,
+        articles=len(allowed),
+        stories=len(np.unique(catalog.story[allowed])) if len(allowed) else 0,
+        mentions=0,
+        undated=undated,
+        dates_known=catalog.dated,
+        months=catalog.month_counts(allowed),
+        items=[r.example for r in ranked],
+        page=1,
+        page_size=page_size,
+        ranked=ranked,
+    )
+
+
+def cite(retriever: Retriever, item: ArchiveItem) -> PassageHit:
+    """The passage (the sentence's paragraph) a citation of `item` points to."""
+    start, end = item.span or (0, 0)
+    p_start, p_end = retriever.passage_span(item.article_id, start, end) if item.span else (0, 0)
+    if not item.span:
+        text = retriever.index.articles[item.article_id].text
+        p_start, p_end = retriever.passage_span(item.article_id, 0, min(len(text), 1))
+    return retriever.hit_for(item.article_id, p_start, p_end, 1.0)
+
+
+def _line(item: ArchiveItem, number: int) -> str:
+    quote = f"{item.quote}[{number}]" if item.quote else f"（标题）[{number}]"
+    again = (
+        f"（又见：{'、'.join(d or '日期未知' for _, d, _ in item.reprints)}，共{len(item.reprints) + 1}篇）"
+        if item.reprints
+        else ""
+    )
+    return f"{number}. {item.date or '日期未知'}《{item.title}》{again}：{quote}"
+
+
+def archive_text(result: ArchiveResult) -> tuple[str, str | None, list[ArchiveItem]]:
+    """(answer text with citation markers, short answer, the items it cites in marker order)."""
+    if result.window and not result.dates_known:
+        return (
+            "这个资料库里的文章都没有发布日期，无法按时间统计或排序；去掉问题里的时间再问，可以统计全部文章。",
+            None,
+            [],
+        )
+    cited = result.items[:TEXT_ITEMS]
+    head = ""
+    if result.asked == "most":
+        if not result.ranked:
+            return f"没有找到可以统计的条目。（{result.counted}）", None, []
+        best = result.ranked[0]
+        short = best.name
+        ranking = "；".join(f"{r.name}（{r.stories}篇）" for r in result.ranked)
+        head = f"{best.name}最多，{best.stories}篇报道。依次是：{ranking}。\n统计口径：{result.counted}。"
+        lines = [_line(r.example, n) for n, r in enumerate(result.ranked[:TEXT_ITEMS], 1)]
+        return head + "\n\n" + "\n".join(lines), short, [r.example for r in result.ranked[:TEXT_ITEMS]]
+    what = "、".join(f"“{t}”" for t in result.terms) or "全部"
+    short = f"{result.stories}篇"
+    grouped = (
+        f"（{result.articles}篇文章，其中同一报道的转载合为{result.stories}篇）"
+        if result.articles != result.stories
+        else ""
+    )
+    if result.asked == "count" and result.mentions:
+        head = f"{what}共被提到{result.mentions}次，出现在{result.stories}篇报道中{grouped}。"
+        short = f"{result.mentions}次"
+    elif result.asked == "timeline":
+        head = f"{what}的时间线：共{result.stories}篇报道{grouped}，按日期排列。"
+    else:
+        head = f"共有{result.stories}篇报道提到{what}{grouped}。"
+    head += f"\n统计口径：{result.counted}。"
+    if result.undated:
+        head += f"\n另有{result.undated}篇提到{what}的文章没有发布日期，未计入。"
+    for note in result.ambiguous:
+        head += f"\n注意：{note}。"
+    if not result.stories:
+        return head, short, []
+    first, last = (result.page - 1) * result.page_size + 1, (result.page - 1) * result.page_size + len(cited)
+    more = (
+        f"\n（第{first}–{last}篇，共{result.stories}篇；其余见列表的下一页。）"
+        if result.stories > len(cited)
+        else ""
+    )
+    lines = [_line(item, n) for n, item in enumerate(cited, 1)]
+    return head + "\n\n" + "\n".join(lines) + more, short, cited

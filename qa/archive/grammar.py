@@ -1,0 +1,136 @@
+"""Which questions ask about the archive as a whole, and what they ask for.
+
+A small grammar of Chinese question forms, each a regular expression over the question:
+
+    count     2024年有多少篇报道提到乡村振兴？  6月份一共报道了几次督查？  乔俊杰被提到多少次？
+    list      列出所有报道苏陕协作的文章。  哪些报道提到了前黄镇？
+    most      哪位记者发稿最多？  哪些镇被报道得最多？  提到最多的国家是哪个？
+    timeline  乔俊杰今年参加了哪些活动，按时间排列？  苏陕协作的时间线
+
+What is left of the question once its form, its time expression and its filler words are taken
+out are the terms to match (several terms: all must occur). A question in none of these forms
+is not an archive question: it goes to passage retrieval and the reader.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+
+__all__ = ["ArchiveQuestion", "Asked", "parse_archive_question"]
+
+
+class Asked(Enum):
+    COUNT = "count"
+    LIST = "list"
+    MOST = "most"
+    TIMELINE = "timeline"
+
+
+@dataclass(frozen=True)
+class ArchiveQuestion:
+    asked: Asked
+    terms: tuple[str, ...]  # words every matching article contains (empty: every article)
+    # For MOST: what is ranked: "reporter", "person", "place" or "organisation", and the category
+    # asked for (镇, 公司…; "" for any).
+    ranked: str = ""
+    category: str = ""
+    mentions: bool = False  # count how often the terms are mentioned (提到几次), not articles
+    top: int = 10  # how many a MOST answer names
+
+
+_PIECE = r"(?:篇|条|则|份|个|次)"
+_REPORT = r"(?:报道|文章|新闻|稿件|消息|稿子|报导)"
+_REPORT_VERB = r"(?:报道|提到|提及|涉及|谈到|讲到|关于|有关|出现|说到|刊登|刊发|发表)"
+_COUNT = re.compile(
+    rf"(?:多少|几){_PIECE}{_REPORT}|(?:多少|几){_PIECE}.*{_REPORT_VERB}|{_REPORT_VERB}.*(?:多少|几){_PIECE}"
+    rf"|{_REPORT}.*(?:有|共)(?:多少|几){_PIECE}"
+)
+_MENTION_COUNT = re.compile(r"(?:提到|提及|出现|说到|谈到)了?(?:多少|几)次|(?:多少|几)次.*(?:提到|提及|出现)")
+_LIST = re.compile(
+    rf"(?:列出|列举|罗列|找出|给出)|(?:哪些|哪几篇|哪几条|什么){_REPORT}|(?:所有|全部).*{_REPORT}|{_REPORT}.*有哪些"
+)
+_TIMELINE = re.compile(r"按(?:时间|日期)|时间(?:线|轴|顺序)|先后顺序|历次|大事记")
+_MOST = re.compile(r"最多|最频繁|最常|最多次|次数最多|排名|排行|前(?:[一二三四五六七八九十]|\d+)(?:名|位|个)")
+_NOUNS = "镇|乡|街道|村|社区|区|县|市|省|国家|城市|地方|河|湖"
+_ORGS = "公司|企业|集团|医院|学校|大学|单位|机构|部门|组织|银行|协会"
+_RANKED_KIND = (
+    ("reporter", re.compile(r"记者|作者|通讯员|发稿")),
+    ("place", re.compile(rf"(?:哪(?:个|些|座)?|最多的)(?:{_NOUNS})|地区")),
+    ("organisation", re.compile(rf"(?:哪(?:个|些|家|所)?|最多的)(?:{_ORGS})")),
+    ("person", re.compile(r"谁|哪(?:位|个人|些人)|人物|领导|官员")),
+)
+_CATEGORY = re.compile(rf"(?:哪(?:个|些|座|家|所|位)?|最多的)({_NOUNS}|{_ORGS})")
+_TOP = re.compile(r"前(\d+|[一二三四五六七八九十])(?:名|位|个)")
+_CN_NUMBERS = dict(zip("一二三四五六七八九十", range(1, 11), strict=True))
+
+# Words of the question's form, dropped from its words before the terms are read. Whole words
+# only (jieba's): a single character such as 中 or 上 is dropped as a word, never inside 中国.
+_FILLER = frozenset(
+    (  # noqa: SIM905 - a word list reads best as words
+        "请问 请 帮 帮我 给 给我 我 一下 列出 列举 罗列 找出 给出 所有 全部 一共 "
+        "总共 共有 共 总计 有 多少 几 几篇 几条 几次 几个 篇 条 则 次 个 报道 "
+        "报导 文章 新闻 稿件 消息 稿子 篇文章 篇报道 条新闻 提到 提及 涉及 涉及到 "
+        "谈到 讲到 说到 关于 有关 出现 出现过 刊登 刊发 发表 被 得 的 了 过 是 "
+        "哪些 哪几篇 哪几条 哪位 哪个 哪家 哪所 哪座 哪 什么 按 按照 时间 日期 "
+        "顺序 先后 排列 排序 时间线 时间轴 历次 大事记 最多 最 多 频繁 最常 常 "
+        "次数 排名 排行 参加 参加过 出席 活动 都 还 呢 吗 啊 份 月份 期间 以来 "
+        "中 里 上 在 发稿 记者 作者 通讯员 人物 领导 官员 谁 人 镇 乡 街道 村 "
+        "社区 区 县 市 省 国家 城市 地方 地区 河 湖 公司 企业 集团 医院 学校 "
+        "大学 单位 机构 部门 组织 银行 协会 名 位 前 数量 篇数 统计 分别 各 每 "
+        "做 做过 哪些人 哪里 哪儿 "
+    ).split()
+)
+# Words that separate terms: 苏陕协作和乡村振兴 asks for both.
+_SEPARATORS = frozenset({"和", "与", "以及", "及", "或"} | set("、，。？！?!,.；;：:“”\"'《》（）()【】"))
+Cut = Callable[[str], list[str]]  # text -> its words (jieba's default mode)
+
+
+def parse_archive_question(question: str, cut: Cut) -> ArchiveQuestion | None:
+    """The archive question `question` asks (its time expression already removed), or None.
+
+    The time expression is read by the caller (`question_date_range`), since resolving 上个月
+    needs the archive's newest date.
+    """
+    if _MOST.search(question):
+        ranked = next((kind for kind, pattern in _RANKED_KIND if pattern.search(question)), "")
+        if ranked:
+            category = _CATEGORY.search(question)
+            top = _TOP.search(question)
+            count = (
+                (int(top.group(1)) if top.group(1).isdigit() else _CN_NUMBERS[top.group(1)]) if top else 10
+            )
+            return ArchiveQuestion(
+                Asked.MOST,
+                _terms(_TOP.sub("", question), cut),
+                ranked=ranked,
+                category=category.group(1)
+                if category and category.group(1) not in ("地方", "单位", "机构")
+                else "",
+                top=max(1, min(count, 100)),
+            )
+    if _TIMELINE.search(question):
+        return ArchiveQuestion(Asked.TIMELINE, _terms(question, cut))
+    if _MENTION_COUNT.search(question):
+        return ArchiveQuestion(Asked.COUNT, _terms(question, cut), mentions=True)
+    if _COUNT.search(question):
+        return ArchiveQuestion(Asked.COUNT, _terms(question, cut))
+    if _LIST.search(question):
+        terms = _terms(question, cut)
+        return ArchiveQuestion(Asked.LIST, terms) if terms else None
+    return None
+
+
+def _terms(question: str, cut: Cut) -> tuple[str, ...]:
+    """Runs of the question's words that are not form words: 报道苏陕协作的文章 -> (苏陕协作,)."""
+    terms, run = [], ""
+    for word in [*cut(question), "。"]:
+        if word.strip() and word not in _FILLER and word not in _SEPARATORS:
+            run += word
+            continue
+        if len(run) >= 2 or (run and not re.fullmatch(r"[\u4e00-\u9fff]", run)):
+            terms.append(run)
+        run = ""
+    return tuple(dict.fromkeys(terms))

@@ -94,3 +94,16 @@ def test_reporter_articles(retriever) -> None:
     assert result.short_answer == "2篇"
     titles = {c.hit.title for c in result.citations}
     assert titles == {"乔俊杰集体约谈区委常委会班子成员", "2024年区委党建工作领导小组第二次会议召开"}
+
+
+def test_national_titles_in_questions() -> None:
+    from qa.question_types import QuestionType, extract_short_answer, person_fit
+
+    assert person_fit("谁是国务院总理？", "中共中央政治局常委、国务院总理") > person_fit(
+        "谁是国务院总理？", "国务院副总理"
+    )
+    sentence = "国务委员、国务院秘书长吴政隆宣读任命书，国务院总理李强监誓。"
+    assert extract_short_answer(QuestionType.PERSON, "谁是国务院总理？", sentence) == "李强"
+    assert (
+        extract_short_answer(QuestionType.TITLE, "李强担任什么职务？", "国务院总理李强监誓。") == "国务院总理"
+    )

@@ -236,7 +236,7 @@ def main() -> None:
     }
     results = ROOT / "bench" / "results" / "archive.json"
     results.write_text(json.dumps(out, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    replace_section("archive", readme_table(out))
+    replace_section("archive-bench", readme_table(out))
     print(readme_table(out))
 
 

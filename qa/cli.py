@@ -188,12 +188,11 @@ def ask(
 
 def _print_archive(result, as_json: bool) -> None:
     """An archive question's count, what was counted, and this page of the stories."""
-    from dataclasses import asdict
-
     from qa.archive.answers import archive_text
+    from ui.render import archive_to_dict
 
     if as_json:
-        typer.echo(json.dumps({**asdict(result), "pages": result.pages}, ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(archive_to_dict(result), ensure_ascii=False, indent=2))
         return
     text, short, _ = archive_text(result)
     head = text.split("\n\n")[0]

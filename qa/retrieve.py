@@ -238,12 +238,16 @@ def _cached_index(index_dir: Path, generation: str, model_id: str) -> SearchInde
     return load_index(index_dir, model_id)
 
 
-def get_retriever(settings: Settings) -> Retriever:
-    """The process-wide retriever for `settings`, loading model and index once."""
+def get_index(settings: Settings) -> SearchIndex:
+    """The process-wide loaded index for `settings` (its live generation), without the model."""
     ensure_default_index(settings)
     index_dir = settings.resolved_index_dir
-    index = _cached_index(index_dir, current_generation(index_dir).name, settings.model)
-    return Retriever(index=index, encoder=_cached_encoder(settings))
+    return _cached_index(index_dir, current_generation(index_dir).name, settings.model)
+
+
+def get_retriever(settings: Settings) -> Retriever:
+    """The process-wide retriever for `settings`, loading model and index once."""
+    return Retriever(index=get_index(settings), encoder=_cached_encoder(settings))
 
 
 def retrieve(

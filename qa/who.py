@@ -67,7 +67,8 @@ def _quote(retriever: Retriever, record: PersonRecord) -> str:
 def _titles_answer(retriever: Retriever, person: Person, cite: Cite) -> tuple[str, str]:
     lines, seen = [], set()
     for record in person.mentions:
-        if record.title in seen or (record.title == LISTED_ONLY and len(person.titles) > 1):
+        untitled = record.role != "official" or not record.title  # 习近平指出…: names, states no title
+        if untitled or record.title in seen or (record.title == LISTED_ONLY and len(person.titles) > 1):
             continue
         seen.add(record.title)
         lines.append(f"{_quote(retriever, record)}[{cite(record)}]")

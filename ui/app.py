@@ -204,8 +204,8 @@ def build_app(settings: Settings, answerer: Answerer | None = None) -> gr.Blocks
         kind, _, name = (choice or "").partition(":")
         found = archive.profile(name, kind, settings=settings) if name else None
         if found is None:
-            return '<div class="nqa-empty">在索引中没有找到这个名字。</div>', months_frame([])
-        return entity_profile_html(found), months_frame(found.months)
+            return '<div class="nqa-empty">在索引中没有找到这个名字。</div>', gr.update(visible=False)
+        return entity_profile_html(found), gr.update(value=months_frame(found.months), visible=True)
 
     people = people_of(settings)
 
@@ -320,6 +320,9 @@ def build_app(settings: Settings, answerer: Answerer | None = None) -> gr.Blocks
                     height=240,
                     show_label=False,
                     elem_id="nqa-entity-chart",
+                    # Mounted only when shown: a plot laid out inside a tab hidden at page load
+                    # measures zero width and never draws (a known Gradio plots-in-tabs issue).
+                    visible=False,
                 )
                 entity_page = gr.HTML(
                     '<div class="nqa-empty">选择一个名字，查看它的时间线。</div>', elem_id="nqa-entity-page"

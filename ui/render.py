@@ -33,6 +33,7 @@ __all__ = [
     "answer_message",
     "answer_to_dict",
     "archive_items_html",
+    "archive_to_dict",
     "entity_profile_html",
     "error_message",
     "highlight",
@@ -253,7 +254,13 @@ def answer_to_dict(answer: Answer) -> dict:
         "citations": [_citation_dict(c) for c in answer.citations],
         "related": [hit_to_dict(hit) for hit in answer.related],
         "seconds": round(answer.seconds, 3),
+        # An archive answer's whole result: counts, what was counted, this page, per month.
+        "archive": archive_to_dict(answer.archive) if answer.archive else None,
     }
+
+
+def archive_to_dict(result: ArchiveResult) -> dict:
+    return {**asdict(result), "pages": result.pages}
 
 
 KIND_WORDS = {"person": "人物", "reporter": "记者", "place": "地点", "organisation": "机构"}

@@ -21,9 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from embeddings.settings import Settings
-from qa.archive.answers import PAGE_SIZE, ArchiveItem, ArchiveResult, RankedEntity, archive_result, catalog_of
+from embeddings.store.index import SearchIndex
+from qa.archive.answers import PAGE_SIZE, ArchiveItem, ArchiveResult, RankedEntity, catalog_of, catalog_result
 from qa.archive.catalog import Catalog
-from qa.retrieve import Retriever, check_question, get_retriever
+from qa.retrieve import check_question, get_index
 
 __all__ = [
     "KINDS",
@@ -47,6 +48,7 @@ class EntitySummary:
     category: str  # 镇, 公司… (places and organisations)
     stories: int
     articles: int
+    mentions: int
     first_date: str | None
     last_date: str | None
 
@@ -62,11 +64,12 @@ class EntityProfile:
     other_kinds: list[str]  # the same name as another kind of entity (a reporter and a person)
 
 
-def _retriever(index_dir: str | Path | None, settings: Settings | None) -> Retriever:
+def _index(index_dir: str | Path | None, settings: Settings | None) -> SearchIndex:
+    """The loaded index: archive questions read its articles and tables, never the model."""
     settings = settings or Settings.from_env()
     if index_dir is not None:
         settings = replace(settings, index_dir=Path(index_dir))
-    return get_retriever(settings)
+    return get_index(settings)
 
 
 def query(
@@ -83,8 +86,10 @@ def query(
     timeline question): exact counts, one page of the matching stories, stories per month.
     `month` (YYYY-MM) keeps the items of that month only; the counts stay the question's."""
     question = check_question(question)
-    retriever = _retriever(index_dir, settings)
-    return archive_result(retriever, question, date_from, date_to, page, page_size, month)
+    index = _index(index_dir, settings)
+    return catalog_result(
+        catalog_of(index), index.tokenizer, question, date_from, date_to, page, page_size, month
+    )
 
 
 def _summary(catalog: Catalog, kind: str, name: str, positions: np.ndarray) -> EntitySummary:
@@ -95,6 +100,7 @@ def _summary(catalog: Catalog, kind: str, name: str, positions: np.ndarray) -> E
         catalog.categories.get(name, "") if kind in ("place", "organisation") else "",
         len(np.unique(catalog.story[positions])),
         len(positions),
+        catalog.mention_counts[(kind, name)],
         dates[0] if dates else None,
         dates[-1] if dates else None,
     )
@@ -106,7 +112,7 @@ def entities(
     """People, reporters, places or organisations of the archive, most-reported first."""
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
-    catalog = catalog_of(_retriever(index_dir, settings).index)
+    catalog = catalog_of(_index(index_dir, settings))
     found = [
         _summary(catalog, kind, name, positions)
         for (k, name), positions in catalog.entity_positions.items()
@@ -141,7 +147,7 @@ def profile(
     name: str, kind: str | None = None, index_dir: str | Path | None = None, settings: Settings | None = None
 ) -> EntityProfile | None:
     """Everything the archive says about one person, reporter, place or organisation."""
-    catalog = catalog_of(_retriever(index_dir, settings).index)
+    catalog = catalog_of(_index(index_dir, settings))
     kinds = catalog.kinds_of(name)
     if not kinds:
         return None

@@ -153,7 +153,8 @@ def _stories(catalog: Catalog, positions: np.ndarray) -> dict[int, list[int]]:
     order = sorted(positions.tolist(), key=lambda i: (catalog.articles[i].date or "9999", i))
     for position in order:
         stories.setdefault(int(catalog.story[position]), []).append(position)
-    return stories
+    # The story's first printing leads its group, wherever its date sorts (an undated original).
+    return {story: sorted(members, key=lambda i: i != story) for story, members in stories.items()}
 
 
 def _item(catalog: Catalog, mention: Mention, terms: tuple[str, ...], others: list[int]) -> ArchiveItem:

@@ -142,6 +142,14 @@ class Catalog:
         return {key: np.array(sorted(v), dtype=np.int64) for key, v in found.items()}
 
     @cached_property
+    def mention_counts(self) -> Counter[tuple[str, str]]:
+        """(kind, name) -> how many times the tables record it."""
+        counts: Counter[tuple[str, str]] = Counter()
+        counts.update(("reporter" if r.role == "reporter" else "person", r.name) for r in self.tables.people)
+        counts.update((r.kind, r.name) for r in self.tables.entities)
+        return counts
+
+    @cached_property
     def categories(self) -> dict[str, str]:
         """Place or organisation name -> its category (镇, 公司…)."""
         return {r.name: r.category for r in self.tables.entities}

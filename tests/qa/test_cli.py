@@ -131,6 +131,22 @@ def test_info_shows_model_and_counts(built_home) -> None:
         result.stdout
     )
     assert "reader card held-out EM" in result.stdout and "abstains below margin" in result.stdout
+    assert f"archive     {manifest.tables['people']} people, " in result.stdout
+
+
+@pytest.mark.slow
+def test_ask_an_archive_question_prints_the_count_and_the_list(built_home, sample_articles) -> None:
+    home, _ = built_home
+    expected = [a.id for a in sample_articles if "苏陕协作" in a.title + a.text]
+    result = _newsqa("ask", "列出所有报道苏陕协作的文章", home=home)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"{len(expected)}篇\n共有{len(expected)}篇报道提到“苏陕协作”")
+    assert "统计口径：关键词：苏陕协作" in result.stdout
+    assert result.stdout.count("《") >= len(expected)
+    as_json = json.loads(_newsqa("ask", "列出所有报道苏陕协作的文章", "--json", home=home).stdout)
+    assert (as_json["asked"], as_json["stories"], as_json["pages"]) == ("list", len(expected), 1)
+    assert sorted(item["article_id"] for item in as_json["items"]) == sorted(expected)
+    assert all("苏陕协作" in item["quote"] or not item["span"] for item in as_json["items"])
 
 
 @pytest.mark.slow

@@ -234,7 +234,7 @@ def test_archive_without_items_says_so() -> None:
 
 
 def test_entity_profile_is_escaped_with_titles_and_timeline() -> None:
-    summary = EntitySummary(f"乔俊杰{SCRIPT}", "person", "", 3, 4, "2024-01-02", "2024-05-06")
+    summary = EntitySummary(f"乔俊杰{SCRIPT}", "person", "", 3, 4, 9, "2024-01-02", "2024-05-06")
     profile = EntityProfile(
         summary=summary,
         titles=[(f"区长{IMG}", 3)],

@@ -111,10 +111,13 @@ def parse_archive_question(question: str, cut: Cut) -> ArchiveQuestion | None:
                 else "",
                 top=max(1, min(count, 100)),
             )
+    # A timeline or a mention count needs its subject: 按时间排列 alone asks for nothing.
     if _TIMELINE.search(question):
-        return ArchiveQuestion(Asked.TIMELINE, _terms(question, cut))
+        terms = _terms(question, cut)
+        return ArchiveQuestion(Asked.TIMELINE, terms) if terms else None
     if _MENTION_COUNT.search(question):
-        return ArchiveQuestion(Asked.COUNT, _terms(question, cut), mentions=True)
+        terms = _terms(question, cut)
+        return ArchiveQuestion(Asked.COUNT, terms, mentions=True) if terms else None
     if _COUNT.search(question):
         return ArchiveQuestion(Asked.COUNT, _terms(question, cut))
     if _LIST.search(question):

@@ -23,7 +23,7 @@ from pathlib import Path
 from embeddings.chunking import split_sentences
 from embeddings.errors import NewsqaError
 from embeddings.settings import LLMSettings, Settings
-from qa.archive.answers import ArchiveResult, archive_result, archive_text, cite
+from qa.archive.answers import ArchiveResult, archive_text, catalog_of, catalog_result, cite
 from qa.history import FollowUp, Turn, contextualize, normalize_history
 from qa.llm import LLMError, chat_completion, supported_sentences
 from qa.page_crops import attach_page_crops
@@ -203,7 +203,7 @@ def _answer(
     query = follow_up.query
     if follow_up.unresolved:
         return Answer(question, query, UNRESOLVED_TEXT.format(pronoun=follow_up.unresolved), None, True, [])
-    archived = archive_result(retriever, query, *dates)
+    archived = catalog_result(catalog_of(retriever.index), retriever.index.tokenizer, query, *dates)
     if archived is not None:
         return _from_archive(retriever, question, query, archived)
     kind = classify(query)

@@ -149,7 +149,7 @@ def ask(
     A question about the whole archive (有多少篇报道提到…, 列出所有…, 哪位记者发稿最多, …的时间线)
     prints the exact count and the matching stories instead, a page at a time."""
     from embeddings.build import ensure_default_index
-    from qa.archive.answers import archive_result
+    from qa.archive.answers import catalog_of, catalog_result
     from qa.retrieve import check_question, get_retriever
 
     settings = _settings(home, model, index, precision)
@@ -167,7 +167,8 @@ def ask(
         if with_answer:
             _print_answer(settings, question, k, date_from, date_to, as_json)
             return
-        archived = archive_result(retriever, question, date_from, date_to, page=page)
+        index = retriever.index
+        archived = catalog_result(catalog_of(index), index.tokenizer, question, date_from, date_to, page=page)
         if archived is not None:
             _print_archive(archived, as_json)
             return

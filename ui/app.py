@@ -113,6 +113,23 @@ def months_frame(months: list[tuple[str, int]]) -> pd.DataFrame:
     return pd.DataFrame({"month": [m for m, _ in months], "stories": [n for _, n in months]})
 
 
+def months_chart(elem_id: str, visible: bool = True) -> gr.BarPlot:
+    """A bar chart of stories per month (filled by `months_frame`)."""
+    return gr.BarPlot(
+        months_frame([]),
+        x="month",
+        y="stories",
+        x_title="月份",
+        y_title="报道篇数",
+        sort="x",
+        y_lim=[0, None],  # bars from zero: a month of 3 stories is not a missing bar
+        height=240,
+        show_label=False,
+        elem_id=elem_id,
+        visible=visible,
+    )
+
+
 def chosen_month(value: object, months: list[str]) -> str | None:
     """The month a chart selection picked: a click or drag over nominal bars gives the months
     under it (the first is listed); a numeric range is not a month."""
@@ -278,19 +295,8 @@ def build_app(settings: Settings, answerer: Answerer | None = None) -> gr.Blocks
                         )
                 with gr.Column(scale=2):
                     with gr.Column(visible=False, elem_id="nqa-archive") as archive_panel:
-                        gr.Markdown("### 按月统计（点击或拖选柱形，列出该月的报道）")
-                        archive_chart = gr.BarPlot(
-                            months_frame([]),
-                            x="month",
-                            y="stories",
-                            x_title="月份",
-                            y_title="报道篇数",
-                            sort="x",
-                            y_lim=[0, None],  # bars from zero: a month of 3 stories is not a missing bar
-                            height=240,
-                            show_label=False,
-                            elem_id="nqa-archive-chart",
-                        )
+                        gr.Markdown("### 按月统计（拖选柱形或选择月份，列出该月的报道）")
+                        archive_chart = months_chart("nqa-archive-chart")
                         archive_month = gr.Dropdown(
                             [ALL_MONTHS], value=ALL_MONTHS, label="月份", elem_id="nqa-archive-month"
                         )
@@ -309,21 +315,9 @@ def build_app(settings: Settings, answerer: Answerer | None = None) -> gr.Blocks
                     filterable=True,
                     elem_id="nqa-entity",
                 )
-                entity_chart = gr.BarPlot(
-                    months_frame([]),
-                    x="month",
-                    y="stories",
-                    x_title="月份",
-                    y_title="报道篇数",
-                    sort="x",
-                    y_lim=[0, None],
-                    height=240,
-                    show_label=False,
-                    elem_id="nqa-entity-chart",
-                    # Mounted only when shown: a plot laid out inside a tab hidden at page load
-                    # measures zero width and never draws (a known Gradio plots-in-tabs issue).
-                    visible=False,
-                )
+                # Mounted only when shown: a plot laid out inside a tab hidden at page load
+                # measures zero width and never draws (a known Gradio plots-in-tabs issue).
+                entity_chart = months_chart("nqa-entity-chart", visible=False)
                 entity_page = gr.HTML(
                     '<div class="nqa-empty">选择一个名字，查看它的时间线。</div>', elem_id="nqa-entity-page"
                 )

@@ -25,7 +25,6 @@ __all__ = [
     "ArchiveItem",
     "ArchiveResult",
     "RankedEntity",
-    "archive_result",
     "archive_text",
     "catalog_of",
     "catalog_result",
@@ -100,22 +99,6 @@ def _window(
     return question_date_range(question, newest or date.today())
 
 
-def archive_result(
-    retriever: Retriever,
-    question: str,
-    date_from: str | date | None = None,
-    date_to: str | date | None = None,
-    page: int = 1,
-    page_size: int = PAGE_SIZE,
-    month: str | None = None,
-) -> ArchiveResult | None:
-    """The archive-wide answer to `question`, or None when it is not an archive question."""
-    index = retriever.index
-    return catalog_result(
-        catalog_of(index), index.tokenizer, question, date_from, date_to, page, page_size, month
-    )
-
-
 def catalog_result(
     catalog: Catalog,
     tokenizer: KeywordTokenizer,
@@ -126,7 +109,9 @@ def catalog_result(
     page_size: int = PAGE_SIZE,
     month: str | None = None,
 ) -> ArchiveResult | None:
-    """`archive_result` over a catalog: what it needs of an index is its articles and tables."""
+    """The archive-wide answer to `question`, or None when it is not an archive question.
+
+    `catalog` is `catalog_of(index)` and `tokenizer` the index's own, so names stay whole."""
     window, rest = _window(catalog.newest, question, date_from, date_to)
 
     def cut(text: str) -> list[str]:

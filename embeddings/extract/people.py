@@ -252,7 +252,10 @@ def _unit_start(t: _Tagged, title_start: int) -> int:
     while pos > 0 and title_start - pos < 14:
         i = t.word_at(pos - 1)
         word = t.words[i]
-        if i < 0 or word.end < pos or not _unit_word(word):
+        # 前|黄镇: jieba splits off a direction word that begins a place name; before anything
+        # but a place it is the word "before" (会议前), not part of the unit.
+        place_head = word.tag == "f" and len(word.text) == 1 and t.words[i + 1].tag == "ns"
+        if i < 0 or word.end < pos or not (_unit_word(word) or place_head):
             break
         pos = word.start
     return pos

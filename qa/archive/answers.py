@@ -168,7 +168,8 @@ def _subject(catalog: Catalog, terms: tuple[str, ...]) -> tuple[str, str] | None
 
 
 def _ambiguous(catalog: Catalog, terms: tuple[str, ...]) -> list[str]:
-    """A name that is both a reporter's byline and a person in the news may be two people."""
+    """Names that may be several people: a reporter's byline and a person in the news, or
+    officials of different places (天宁区副区长张伟, 前黄镇党委书记张伟) never named together."""
     notes = []
     for term in terms:
         kinds = catalog.kinds_of(term)
@@ -178,6 +179,11 @@ def _ambiguous(catalog: Catalog, terms: tuple[str, ...]) -> list[str]:
             notes.append(
                 f"“{term}”可能不止一人：记者{term}（署名{reporter}篇）和报道中的{term}（{person}篇）"
             )
+        places = catalog.title_places.get(term, {})
+        together = any(a & b for i, a in enumerate(places.values()) for b in list(places.values())[i + 1 :])
+        if len(places) > 1 and not together:
+            each = "、".join(f"{place}的{term}（{len(ids)}篇）" for place, ids in places.items())
+            notes.append(f"“{term}”可能不止一人：{each}")
     return notes
 
 

@@ -10,6 +10,7 @@ count must be exact. Entity mentions come from the archive tables built with the
 from __future__ import annotations
 
 import bisect
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
@@ -26,6 +27,8 @@ from embeddings.store.keywords import to_simplified
 
 __all__ = ["Catalog", "Mention"]
 
+# The place a title names first: 汉滨区委副书记 -> 汉滨区, 前黄镇党委书记 -> 前黄镇 (区委书记 names none).
+_TITLE_PLACE = re.compile(r"^(?:中共)?([\u4e00-\u9fff]{2,6}?(?:省|市|区|县|镇|乡|街道|村))")
 _ARTICLE_END = "\x01"  # never in article text: a term cannot match across two articles
 _TITLE_END = "\x00"
 
@@ -148,6 +151,21 @@ class Catalog:
         counts.update(("reporter" if r.role == "reporter" else "person", r.name) for r in self.tables.people)
         counts.update((r.kind, r.name) for r in self.tables.entities)
         return counts
+
+    @cached_property
+    def title_places(self) -> dict[str, dict[str, set[str]]]:
+        """Name -> place named in its titles (汉滨区 of 汉滨区委副书记) -> articles stating it."""
+        places: dict[str, dict[str, set[str]]] = {}
+        for record in self.tables.people:
+            if record.role != "official":
+                continue
+            for part in record.title.split("、"):
+                found = _TITLE_PLACE.match(part)
+                if found:
+                    places.setdefault(record.name, {}).setdefault(found.group(1), set()).add(
+                        record.article_id
+                    )
+        return places
 
     @cached_property
     def categories(self) -> dict[str, str]:

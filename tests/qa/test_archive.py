@@ -288,3 +288,22 @@ def test_a_name_that_is_a_reporter_and_a_person_is_reported_as_ambiguous() -> No
     catalog = Catalog(articles, extract_tables(articles))
     result = catalog_result(catalog, TOKENIZER, "列出所有提到张伟的报道")
     assert result.articles == 2 and result.ambiguous and "张伟" in result.ambiguous[0]
+
+
+def test_officials_of_two_places_with_one_name_are_reported_as_ambiguous() -> None:
+    articles = [
+        Article(
+            "天宁区部署防汛工作", "天宁区委副书记、区长张伟主持召开防汛工作会议。", "a.txt", date="2024-06-01"
+        ),
+        Article("前黄镇推进河道整治", "前黄镇党委书记张伟调研河道整治工作。", "b.txt", date="2024-06-03"),
+        Article(
+            "武进区召开会议",
+            "区委书记乔俊杰主持会议。区委副书记、区长吴大林参加。",
+            "c.txt",
+            date="2024-06-05",
+        ),
+    ]
+    catalog = Catalog(articles, extract_tables(articles))
+    result = catalog_result(catalog, TOKENIZER, "列出所有提到张伟的报道")
+    assert result.articles == 2 and any("天宁区" in note and "前黄镇" in note for note in result.ambiguous)
+    assert not catalog_result(catalog, TOKENIZER, "列出所有提到吴大林的报道").ambiguous

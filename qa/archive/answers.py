@@ -253,27 +253,15 @@ def _ranking(
     allowed, undated = _scope(catalog, catalog.matching(parsed.terms), window)
     allowed_mask = np.zeros(len(catalog.articles), dtype=bool)
     allowed_mask[allowed] = True
-    scored = []
-    for (kind, name), positions in catalog.entity_positions.items():
-        if kind != parsed.ranked or (parsed.category and catalog.categories.get(name, "") != parsed.category):
-            continue
-        kept = positions[allowed_mask[positions]]
-        if len(kept):
-            scored.append((len(np.unique(catalog.story[kept])), len(kept), name, kept))
-    scored.sort(key=lambda s: (-s[0], -s[1], s[2]))
     ranked = []
-    for stories, articles, name, kept in scored[: parsed.top]:
+    for name, stories, articles in catalog.ranking(parsed.ranked, parsed.category, allowed_mask, parsed.top):
+        positions = catalog.entity_positions[(parsed.ranked, name)]
+        kept = positions[allowed_mask[positions]]
         first = min(kept.tolist(), key=lambda i: (catalog.articles[i].date or "9999", i))
         mention = catalog.entity_sentence(parsed.ranked, name, first)
+        item = _item(catalog, mention, (name,), [])
         ranked.append(
-            RankedEntity(
-                name,
-                parsed.ranked,
-                catalog.categories.get(name, ""),
-                stories,
-                articles,
-                _item(catalog, mention, (name,), []),
-            )
+            RankedEntity(name, parsed.ranked, catalog.categories.get(name, ""), stories, articles, item)
         )
     label = _KIND_WORDS[parsed.ranked] + (f"（{parsed.category}）" if parsed.category else "")
     counted = f"按{label}统计提到它的报道篇数（转载只计一次）"

@@ -145,6 +145,40 @@ class Catalog:
         return {key: np.array(sorted(v), dtype=np.int64) for key, v in found.items()}
 
     @cached_property
+    def _pairs(self) -> dict[str, tuple[list[str], np.ndarray, np.ndarray]]:
+        """kind -> (names, entity number, article position) per (entity, article) pair, so a
+        ranking is a few array operations, not a loop over every name (50k on a large archive)."""
+        found: dict[str, tuple[list[str], list[np.ndarray], list[np.ndarray]]] = {}
+        for (kind, name), positions in self.entity_positions.items():
+            names, numbers, where = found.setdefault(kind, ([], [], []))
+            numbers.append(np.full(len(positions), len(names), dtype=np.int64))
+            where.append(positions)
+            names.append(name)
+        return {kind: (names, np.concatenate(n), np.concatenate(w)) for kind, (names, n, w) in found.items()}
+
+    @cached_property
+    def _alphabetical(self) -> dict[str, np.ndarray]:
+        """kind -> each name's rank in alphabetical order: the ranking's last tie-break."""
+        return {kind: np.argsort(np.argsort(np.array(names))) for kind, (names, _, _) in self._pairs.items()}
+
+    def ranking(self, kind: str, category: str, allowed: np.ndarray, top: int) -> list[tuple[str, int, int]]:
+        """The `top` entities of `kind` (and `category`, if any) by stories, then articles, then
+        name, counting only the articles `allowed` (a boolean mask): (name, stories, articles)."""
+        if kind not in self._pairs:
+            return []
+        names, numbers, where = self._pairs[kind]
+        keep = allowed[where]
+        if category:
+            fits = np.array([self.categories.get(name, "") == category for name in names])
+            keep &= fits[numbers]
+        numbers, where = numbers[keep], where[keep]
+        articles = np.bincount(numbers, minlength=len(names))
+        stories_of = np.unique(numbers * len(self.articles) + self.story[where]) // len(self.articles)
+        stories = np.bincount(stories_of, minlength=len(names))
+        order = np.lexsort((self._alphabetical[kind], -articles, -stories))
+        return [(names[i], int(stories[i]), int(articles[i])) for i in order[:top] if articles[i]]
+
+    @cached_property
     def mention_counts(self) -> Counter[tuple[str, str]]:
         """(kind, name) -> how many times the tables record it."""
         counts: Counter[tuple[str, str]] = Counter()

@@ -91,6 +91,27 @@ def sample_index(sample_settings: Settings, encoder) -> BuildReport:
     return build_from_paths([], sample_settings, encoder=encoder)
 
 
+XWLB = SHARED_DIR / "corpus" / "xwlb" / "xwlb_2024.jsonl"
+
+
+@pytest.fixture(scope="session")
+def xwlb_articles() -> list[Article]:
+    """The 2024 news archive (../shared), read as a build reads it; skipped where it is absent."""
+    from embeddings.sources import load_articles
+
+    if not XWLB.is_file():
+        pytest.skip(f"the 2024 news archive is not at {XWLB}")
+    return load_articles([XWLB]).articles
+
+
+@pytest.fixture(scope="session")
+def xwlb_tables(xwlb_articles: list[Article]):
+    """Its archive tables (people, places, organisations, reprints), extracted once (~1 min)."""
+    from embeddings.store.archive_tables import extract_tables
+
+    return extract_tables(xwlb_articles)
+
+
 @pytest.fixture(scope="session")
 def sample_articles() -> list[Article]:
     from embeddings.sources import load_articles

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
-from embeddings.extract.people import people_in_articles
 from qa.officials import group_people
-from tests.conftest import ROOT, SHARED_DIR
+from tests.conftest import ROOT, XWLB
 
-ARCHIVE = SHARED_DIR / "corpus" / "xwlb" / "xwlb_2024.jsonl"
+ARCHIVE = XWLB
 LABELS = ROOT / "bench" / "labels" / "people_xwlb_2024.jsonl"
 LEADERS = {
     "习近平": {"中共中央总书记", "国家主席", "中央军委主席"},
@@ -25,11 +23,8 @@ pytestmark = pytest.mark.skipif(not ARCHIVE.exists(), reason=f"the 2024 news arc
 
 
 @pytest.fixture(scope="module")
-def top100():
-    from embeddings.sources import load_articles
-
-    articles = load_articles([Path(ARCHIVE)]).articles
-    return group_people(people_in_articles(articles))[:100]
+def top100(xwlb_tables):
+    return group_people(xwlb_tables.people)[:100]
 
 
 def test_top_names_are_labelled_and_mostly_people(top100) -> None:

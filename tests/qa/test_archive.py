@@ -17,16 +17,14 @@ from pathlib import Path
 import pytest
 
 from embeddings.articles import Article
-from embeddings.sources import load_articles
 from embeddings.sources.dedupe import reprint_groups
 from embeddings.store.archive_tables import extract_tables
 from embeddings.store.keywords import KeywordTokenizer
 from qa.archive.answers import catalog_result
 from qa.archive.catalog import Catalog
 from qa.archive.grammar import Asked, parse_archive_question
-from tests.conftest import SHARED_DIR
+from tests.conftest import XWLB
 
-XWLB = SHARED_DIR / "corpus" / "xwlb" / "xwlb_2024.jsonl"
 needs_archive = pytest.mark.skipif(
     not XWLB.is_file(), reason=f"{XWLB} not found (../shared is not beside the repo)"
 )
@@ -91,15 +89,12 @@ def test_one_character_words_are_dropped_only_as_words() -> None:
 
 
 @pytest.fixture(scope="module")
-def archive() -> tuple[Catalog, list[dict]]:
-    if not XWLB.is_file():
-        pytest.skip(f"{XWLB} not found")
-    articles = load_articles([XWLB]).articles
+def archive(xwlb_articles, xwlb_tables) -> tuple[Catalog, list[dict]]:
     rows = [json.loads(line) for line in XWLB.read_text(encoding="utf-8").splitlines() if line.strip()]
     # The reader indexes a story printed twice word for word once (one such pair in 2024), so
     # the scan counts distinct (title, text) pairs.
     distinct = list({(r["title"], r["text"]): r for r in rows}.values())
-    return Catalog(articles, extract_tables(articles)), distinct
+    return Catalog(xwlb_articles, xwlb_tables), distinct
 
 
 def scan(rows: list[dict], term: str, month: str | None = None) -> set[str]:
@@ -196,10 +191,9 @@ def _reprinted(article: Article, rng: random.Random, days: int) -> Article:
     return replace(article, text=text, date=later, source=f"{article.source}#reprint")
 
 
-@needs_archive
-def test_reprint_grouping_precision_and_recall() -> None:
+def test_reprint_grouping_precision_and_recall(xwlb_articles) -> None:
     rng = random.Random(7)
-    stories = [a for a in load_articles([XWLB]).articles if len(a.text) >= 200]
+    stories = [a for a in xwlb_articles if len(a.text) >= 200]
     originals = rng.sample(stories, 400)
     reprinted = rng.sample(originals, 60)
     copies = [_reprinted(a, rng, rng.randint(1, 3)) for a in reprinted]

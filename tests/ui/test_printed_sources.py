@@ -34,6 +34,7 @@ def printed(
     tmp_path_factory: pytest.TempPathFactory, make_home: Callable[[Path], Path], settings: Settings, encoder
 ):
     import newspaper_pages as pages
+
     home = make_home(tmp_path_factory.mktemp("printed-home"))
     sources = home / "sources"
     sources.mkdir()

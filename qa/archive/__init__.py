@@ -177,7 +177,7 @@ def profile(
     return EntityProfile(
         summary=_summary(catalog, kind, name, positions),
         titles=titles.most_common(),
-        months=catalog.month_counts(positions),
+        months=catalog.month_counts(catalog.stories(positions).leads),
         co_people=co_people,
         co_places=co_places,
         timeline=timeline,

@@ -8,12 +8,14 @@ of matching articles is reported too, so either can be checked against a plain s
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 
 import numpy as np
 
+from embeddings.errors import QuestionError
 from embeddings.extract.dates import DateRange, question_date_range
 from embeddings.store.keywords import KeywordTokenizer
 from qa.archive.catalog import Catalog, Mention
@@ -132,16 +134,6 @@ def _scope(catalog: Catalog, matched: np.ndarray, window: DateRange | None) -> t
     return inside, len(undated)
 
 
-def _stories(catalog: Catalog, positions: np.ndarray) -> dict[int, list[int]]:
-    """Story (its first article's position) -> the matching articles of it, in date order."""
-    stories: dict[int, list[int]] = {}
-    order = sorted(positions.tolist(), key=lambda i: (catalog.articles[i].date or "9999", i))
-    for position in order:
-        stories.setdefault(int(catalog.story[position]), []).append(position)
-    # The story's first printing leads its group, wherever its date sorts (an undated original).
-    return {story: sorted(members, key=lambda i: i != story) for story, members in stories.items()}
-
-
 def _item(catalog: Catalog, mention: Mention, terms: tuple[str, ...], others: list[int]) -> ArchiveItem:
     article = catalog.articles[mention.article]
     quoted = mention.end > mention.start
@@ -211,14 +203,16 @@ def _listing(
 ) -> ArchiveResult:
     matched = catalog.matching(parsed.terms)
     positions, undated = _scope(catalog, matched, window)
-    stories = _stories(catalog, positions)
+    stories = catalog.stories(positions)
     subject = _subject(catalog, parsed.terms)
-    shown = stories
+    shown = np.arange(len(stories))
     if month:
-        shown = {s: m for s, m in stories.items() if (catalog.articles[m[0]].date or "")[:7] == month}
-    chosen = list(shown.items())[(page - 1) * page_size : page * page_size]
+        if not re.fullmatch(r"\d{4}-\d{2}", month):
+            raise QuestionError(f"month {month!r} is not YYYY-MM, e.g. 2024-06")
+        shown = shown[catalog.month_of[stories.leads] == int(month.replace("-", ""))]
     items = []
-    for _, members in chosen:
+    for index in shown[(page - 1) * page_size : page * page_size]:
+        members = stories.members(int(index))
         first = members[0]
         mention = (
             catalog.entity_sentence(subject[0], subject[1], first)
@@ -238,7 +232,7 @@ def _listing(
         mentions=mentions,
         undated=undated,
         dates_known=catalog.dated,
-        months=catalog.month_counts(positions),
+        months=catalog.month_counts(stories.leads),
         items=items,
         page=page,
         page_size=page_size,
@@ -251,6 +245,7 @@ def _ranking(
     catalog: Catalog, question: str, parsed: ArchiveQuestion, window: DateRange | None, page_size: int
 ) -> ArchiveResult:
     allowed, undated = _scope(catalog, catalog.matching(parsed.terms), window)
+    ranked_stories = catalog.stories(allowed)
     allowed_mask = np.zeros(len(catalog.articles), dtype=bool)
     allowed_mask[allowed] = True
     ranked = []
@@ -276,11 +271,11 @@ def _ranking(
         counted=counted,
         window=window.iso() if window else None,
         articles=len(allowed),
-        stories=len(np.unique(catalog.story[allowed])) if len(allowed) else 0,
+        stories=len(ranked_stories),
         mentions=0,
         undated=undated,
         dates_known=catalog.dated,
-        months=catalog.month_counts(allowed),
+        months=catalog.month_counts(ranked_stories.leads),
         items=[r.example for r in ranked],
         page=1,
         page_size=page_size,

@@ -25,12 +25,31 @@ from embeddings.extract.dates import DateRange, parse_iso
 from embeddings.store.archive_tables import ArchiveTables, read_tables
 from embeddings.store.keywords import to_simplified
 
-__all__ = ["Catalog", "Mention"]
+__all__ = ["Catalog", "Mention", "Stories"]
 
 # The place a title names first: 汉滨区委副书记 -> 汉滨区, 前黄镇党委书记 -> 前黄镇 (区委书记 names none).
 _TITLE_PLACE = re.compile(r"^(?:中共)?([\u4e00-\u9fff]{2,6}?(?:省|市|区|县|镇|乡|街道|村))")
 _ARTICLE_END = "\x01"  # never in article text: a term cannot match across two articles
 _TITLE_END = "\x00"
+
+
+@dataclass(frozen=True)
+class Stories:
+    """Matching articles grouped into stories (an article and its reprints)."""
+
+    ordered: np.ndarray  # the matching articles' positions, oldest first
+    story_of: np.ndarray  # the story of each, in the same order
+    numbers: np.ndarray  # each story once, in the order of its oldest match
+    leads: np.ndarray  # the article that stands for each story (its first printing, if matched)
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def members(self, index: int) -> list[int]:
+        """The matching articles of the `index`-th story, its lead first."""
+        lead = int(self.leads[index])
+        others = self.ordered[self.story_of == self.numbers[index]]
+        return [lead, *(int(i) for i in others if i != lead)]
 
 
 @dataclass(frozen=True)
@@ -56,6 +75,9 @@ class Catalog:
         self._haystack = "".join(parts)
         self.days = np.array(
             [parse_iso(a.date).toordinal() if a.date else 0 for a in articles], dtype=np.int64
+        )
+        self.month_of = np.array(
+            [int(a.date[:4] + a.date[5:7]) if a.date else 0 for a in articles], dtype=np.int64
         )
         # The story of each article: reprints share the position of their story's first article.
         self.story = np.arange(len(articles))
@@ -122,11 +144,22 @@ class Catalog:
                 return Mention(position, start, end)
         return Mention(position, 0, 0)
 
-    def month_counts(self, positions: np.ndarray) -> list[tuple[str, int]]:
-        """Stories per month among `positions`, oldest month first (undated ones left out)."""
-        firsts = np.unique(self.story[positions])
-        months = Counter(self.articles[i].date[:7] for i in firsts if self.articles[i].date)
-        return sorted(months.items())
+    def stories(self, positions: np.ndarray) -> Stories:
+        """The stories of the matching articles `positions`, oldest first (undated last)."""
+        undated_last = np.where(self.days[positions] > 0, self.days[positions], np.iinfo(np.int64).max)
+        ordered = positions[np.lexsort((positions, undated_last))]
+        story_of = self.story[ordered]
+        numbers, first = np.unique(story_of, return_index=True)
+        by_age = np.argsort(first, kind="stable")
+        numbers, oldest = numbers[by_age], ordered[first[by_age]]
+        # A story is led by its first printing when that matched, else by its oldest match.
+        leads = np.where(np.isin(numbers, positions), numbers, oldest)
+        return Stories(ordered, story_of, numbers, leads)
+
+    def month_counts(self, leads: np.ndarray) -> list[tuple[str, int]]:
+        """Stories per month by their leading article, oldest month first (undated left out)."""
+        months, counts = np.unique(self.month_of[leads][self.month_of[leads] > 0], return_counts=True)
+        return [(f"{m // 100:04d}-{m % 100:02d}", int(n)) for m, n in zip(months, counts, strict=True)]
 
     # --- entities --------------------------------------------------------------------------
 

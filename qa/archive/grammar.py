@@ -50,8 +50,10 @@ _COUNT = re.compile(
 )
 _MENTION_COUNT = re.compile(r"(?:提到|提及|出现|说到|谈到)了?(?:多少|几)次|(?:多少|几)次.*(?:提到|提及|出现)")
 _LIST = re.compile(
-    rf"(?:列出|列举|罗列|找出|给出)|(?:哪些|哪几篇|哪几条|什么){_REPORT}|(?:所有|全部).*{_REPORT}|{_REPORT}.*有哪些"
+    rf"(?:列出|列举|罗列|找出|给出).*{_REPORT}|(?:哪些|哪几篇|哪几条){_REPORT}|(?:所有|全部).*{_REPORT}|{_REPORT}.*有哪些"
 )
+# A ranking ranks coverage (被报道得最多, 发稿最多, 提到最多): 哪个市人口最多 asks about the world.
+_COVERAGE = re.compile(rf"{_REPORT}|{_REPORT_VERB}|发稿")
 _TIMELINE = re.compile(r"按(?:时间|日期)|时间(?:线|轴|顺序)|先后顺序|历次|大事记")
 _MOST = re.compile(r"最多|最频繁|最常|最多次|次数最多|排名|排行|前(?:[一二三四五六七八九十]|\d+)(?:名|位|个)")
 _NOUNS = "镇|乡|街道|村|社区|区|县|市|省|国家|城市|地方|河|湖"
@@ -94,7 +96,7 @@ def parse_archive_question(question: str, cut: Cut) -> ArchiveQuestion | None:
     The time expression is read by the caller (`question_date_range`), since resolving 上个月
     needs the archive's newest date.
     """
-    if _MOST.search(question):
+    if _MOST.search(question) and _COVERAGE.search(question):
         ranked = next((kind for kind, pattern in _RANKED_KIND if pattern.search(question)), "")
         if ranked:
             category = _CATEGORY.search(question)

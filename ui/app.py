@@ -10,7 +10,6 @@ No `from __future__ import annotations` here: `gr.api` reads the endpoint's retu
 """
 
 import gradio as gr
-import pandas as pd
 
 from embeddings.errors import NewsqaError
 from embeddings.settings import Settings
@@ -19,7 +18,13 @@ from qa import archive
 from qa.archive import ArchiveResult
 from qa.officials import Person, group_people
 from ui.chat import Answerer, api_answer, local_answerer, respond
-from ui.render import KIND_WORDS, PLACEHOLDER_HTML, archive_items_html, entity_profile_html
+from ui.render import (
+    KIND_WORDS,
+    PLACEHOLDER_HTML,
+    archive_items_html,
+    entity_profile_html,
+    months_chart_html,
+)
 
 __all__ = ["CSS", "EXAMPLES", "build_app", "theme"]
 
@@ -78,6 +83,20 @@ CSS = """
 .nqa-item .nqa-text { font-size: 0.95em; }
 .nqa-date { color: var(--body-text-color-subdued); font-family: var(--font-mono); }
 .nqa-archive-head { font-size: 1.05em; margin-bottom: 2px; }
+.nqa-chart { display: flex; align-items: flex-end; gap: 3px; height: 200px; overflow-x: auto;
+  padding: 4px 0; border-bottom: 1px solid var(--border-color-primary); }
+.nqa-bar { flex: 1 0 22px; max-width: 56px; height: 100%; display: flex; flex-direction: column;
+  justify-content: flex-end; align-items: stretch; background: none; border: 0; padding: 0;
+  font: inherit; color: inherit; }
+button.nqa-bar { cursor: pointer; }
+.nqa-bar-track { flex: 1; display: flex; flex-direction: column; justify-content: flex-end; }
+.nqa-bar-fill { display: block; background: var(--color-accent); opacity: 0.75; min-height: 1px;
+  border-radius: 3px 3px 0 0; }
+button.nqa-bar:hover .nqa-bar-fill, .nqa-bar[aria-pressed="true"] .nqa-bar-fill { opacity: 1; }
+.nqa-bar[aria-pressed="true"] .nqa-bar-month { font-weight: 700; color: var(--body-text-color); }
+.nqa-bar-count { font-size: 0.75em; text-align: center; }
+.nqa-bar-month { font-size: 0.7em; text-align: center; color: var(--body-text-color-subdued);
+  font-family: var(--font-mono); white-space: nowrap; }
 """
 
 
@@ -108,33 +127,25 @@ ENTITY_ORDER = ("person", "place", "organisation", "reporter")  # people first, 
 ENTITIES_PER_KIND = 300
 
 
-def months_frame(months: list[tuple[str, int]]) -> pd.DataFrame:
-    """Stories per month as the bar chart's data (month as text: one bar per month, in order)."""
-    return pd.DataFrame({"month": [m for m, _ in months], "stories": [n for _, n in months]})
+# Sends a bar's month to the server; bound once on the component, so it survives re-renders.
+BAR_CLICK_JS = """
+element.addEventListener('click', (event) => {
+  const bar = event.target.closest('button.nqa-bar');
+  if (bar) trigger('click', {month: bar.dataset.month});
+});
+"""
 
 
-def months_chart(elem_id: str, visible: bool = True) -> gr.BarPlot:
-    """A bar chart of stories per month (filled by `months_frame`)."""
-    return gr.BarPlot(
-        months_frame([]),
-        x="month",
-        y="stories",
-        x_title="月份",
-        y_title="报道篇数",
-        sort="x",
-        y_lim=[0, None],  # bars from zero: a month of 3 stories is not a missing bar
-        height=240,
-        show_label=False,
-        elem_id=elem_id,
-        visible=visible,
-    )
+def months_chart(elem_id: str, clickable: bool = True) -> gr.HTML:
+    """A bar chart of stories per month (filled by `months_chart_html`); a click on a bar of a
+    clickable one fires the component's `click` event with that month."""
+    return gr.HTML("", elem_id=elem_id, js_on_load=BAR_CLICK_JS if clickable else None)
 
 
-def chosen_month(value: object, months: list[str]) -> str | None:
-    """The month a chart selection picked: a click or drag over nominal bars gives the months
-    under it (the first is listed); a numeric range is not a month."""
-    picked = value if isinstance(value, list) else [value]
-    return next((m for m in picked if isinstance(m, str) and m in months), None)
+def clicked_month(event: gr.EventData, months: list[str]) -> str | None:
+    """The month of the bar a click named, if it is one of the answer's months."""
+    month = getattr(event, "month", None) if event is not None else None
+    return month if month in months else None
 
 
 def entity_choices(settings: Settings) -> list[tuple[str, str]]:
@@ -156,14 +167,14 @@ def build_app(settings: Settings, answerer: Answerer | None = None) -> gr.Blocks
         """The archive panel's updates: shown with chart, months, list and pager, or hidden."""
         if result is None:
             hidden = gr.update(visible=False)
-            return hidden, months_frame([]), gr.update(choices=[ALL_MONTHS], value=ALL_MONTHS), "", "", None
+            return hidden, "", gr.update(choices=[ALL_MONTHS], value=ALL_MONTHS), "", "", None
         state = {"question": result.question, "from": date_from, "to": date_to, "page": result.page}
         state |= {"month": result.month, "months": [m for m, _ in result.months]}
         months = gr.update(choices=[ALL_MONTHS, *state["months"]], value=result.month or ALL_MONTHS)
         pager = "" if result.ranked else f"第 {result.page} 页"
         return (
             gr.update(visible=True),
-            months_frame(result.months),
+            months_chart_html(result.months, result.month),
             months,
             archive_items_html(result),
             pager,
@@ -178,7 +189,7 @@ def build_app(settings: Settings, answerer: Answerer | None = None) -> gr.Blocks
     def archive_page(state: dict | None, page: int, month: str | None):
         """Another page, or one month, of the last archive answer (from the whole index)."""
         if not state:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return (gr.skip(),) * len(paged)
         result = archive.query(
             state["question"],
             page=max(1, page),
@@ -188,9 +199,8 @@ def build_app(settings: Settings, answerer: Answerer | None = None) -> gr.Blocks
             date_to=(state["to"] or "").strip() or None,
         )
         if result is None:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        _, _, months, items, pager, new_state = archive_view(result, state["from"], state["to"])
-        return months, items, pager, new_state
+            return (gr.skip(),) * len(paged)
+        return archive_view(result, state["from"], state["to"])[1:]
 
     def previous_page(state: dict | None):
         return archive_page(state, (state or {}).get("page", 1) - 1, (state or {}).get("month"))
@@ -202,9 +212,9 @@ def build_app(settings: Settings, answerer: Answerer | None = None) -> gr.Blocks
     def pick_month(state: dict | None, month: str):
         return archive_page(state, 1, None if month in (None, ALL_MONTHS) else month)
 
-    def pick_bar(state: dict | None, event: gr.SelectData):
-        month = chosen_month(event.value, (state or {}).get("months", []))
-        return archive_page(state, 1, month) if month else (gr.skip(),) * 4
+    def pick_bar(state: dict | None, event: gr.EventData):
+        month = clicked_month(event, (state or {}).get("months", []))
+        return archive_page(state, 1, month) if month else (gr.skip(),) * len(paged)
 
     def load_entities(loaded: bool):
         """The entity list, read from the index when the tab is first opened (not at start-up)."""
@@ -222,7 +232,7 @@ def build_app(settings: Settings, answerer: Answerer | None = None) -> gr.Blocks
         found = archive.profile(name, kind, settings=settings) if name else None
         if found is None:
             return '<div class="nqa-empty">在索引中没有找到这个名字。</div>', gr.update(visible=False)
-        return entity_profile_html(found), gr.update(value=months_frame(found.months), visible=True)
+        return entity_profile_html(found), months_chart_html(found.months, clickable=False)
 
     people = people_of(settings)
 
@@ -295,7 +305,7 @@ def build_app(settings: Settings, answerer: Answerer | None = None) -> gr.Blocks
                         )
                 with gr.Column(scale=2):
                     with gr.Column(visible=False, elem_id="nqa-archive") as archive_panel:
-                        gr.Markdown("### 按月统计（拖选柱形或选择月份，列出该月的报道）")
+                        gr.Markdown("### 按月统计（点击柱形或选择月份，列出该月的报道）")
                         archive_chart = months_chart("nqa-archive-chart")
                         archive_month = gr.Dropdown(
                             [ALL_MONTHS], value=ALL_MONTHS, label="月份", elem_id="nqa-archive-month"
@@ -315,17 +325,15 @@ def build_app(settings: Settings, answerer: Answerer | None = None) -> gr.Blocks
                     filterable=True,
                     elem_id="nqa-entity",
                 )
-                # Mounted only when shown: a plot laid out inside a tab hidden at page load
-                # measures zero width and never draws (a known Gradio plots-in-tabs issue).
-                entity_chart = months_chart("nqa-entity-chart", visible=False)
+                entity_chart = months_chart("nqa-entity-chart", clickable=False)
                 entity_page = gr.HTML(
                     '<div class="nqa-empty">选择一个名字，查看它的时间线。</div>', elem_id="nqa-entity-page"
                 )
         conversation = gr.State([])
         archive_state = gr.State(None)
         entities_loaded = gr.State(False)
-        panel = [archive_panel, archive_chart, archive_month, archive_items, archive_pager, archive_state]
-        paged = [archive_month, archive_items, archive_pager, archive_state]
+        paged = [archive_chart, archive_month, archive_items, archive_pager, archive_state]
+        panel = [archive_panel, *paged]
 
         gr.on(
             [ask_button.click, question.submit],
@@ -354,7 +362,7 @@ def build_app(settings: Settings, answerer: Answerer | None = None) -> gr.Blocks
         previous_button.click(previous_page, [archive_state], paged, **private)
         next_button.click(next_page, [archive_state], paged, **private)
         archive_month.input(pick_month, [archive_state, archive_month], paged, **private)
-        archive_chart.select(pick_bar, [archive_state], paged, **private)
+        archive_chart.click(pick_bar, [archive_state], paged, **private)
         entity_tab.select(load_entities, [entities_loaded], [entity_pick, entities_loaded], **private)
         entity_pick.input(show_entity, [entity_pick], [entity_page, entity_chart], **private)
         gr.api(answer, api_name="answer", concurrency_id=MODEL_LANE)

@@ -38,6 +38,7 @@ __all__ = [
     "error_message",
     "highlight",
     "hit_to_dict",
+    "months_chart_html",
     "page_label",
     "question_message",
     "render_sources",
@@ -359,4 +360,49 @@ def entity_profile_html(profile: EntityProfile) -> str:
         f'<div class="nqa-title nqa-entity-name">{html.escape(who.name)} '
         f'<span class="nqa-kicker">{html.escape(kind)}{category}</span></div>{"".join(rows)}'
         f'<h4 class="nqa-related">时间线</h4><ol class="nqa-timeline">{items}</ol>{more}</div>'
+    )
+
+
+def _month_span(months: Sequence[tuple[str, int]]) -> list[tuple[str, int]]:
+    """Every month from the first to the last (YYYY-MM), a month with no story as 0: a gap in
+    coverage is an empty bar, not a month that silently is not there."""
+    counts = dict(months)
+    if not counts:
+        return []
+    year, month = map(int, min(counts).split("-"))
+    last = max(counts)
+    span = []
+    while (label := f"{year:04d}-{month:02d}") <= last:
+        span.append((label, counts.get(label, 0)))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return span
+
+
+def months_chart_html(
+    months: Sequence[tuple[str, int]], chosen: str | None = None, clickable: bool = True
+) -> str:
+    """Stories per month as a bar chart. Bars are buttons (`data-month`) when `clickable`: a
+    click lists that month (the page's script sends it to the server); `chosen` is drawn
+    pressed. Plain HTML rather than a plot component, because Gradio's BarPlot selects by
+    dragging a range and never reports a click on one bar."""
+    span = _month_span(months)
+    if not span:
+        return ""
+    top = max(count for _, count in span) or 1
+    tag = "button" if clickable else "div"
+    bars = []
+    for month, count in span:
+        label = f"{month}：{count} 篇"
+        pressed = f' aria-pressed="{str(month == chosen).lower()}"' if clickable else ""
+        bars.append(
+            f'<{tag} class="nqa-bar" data-month="{html.escape(month)}" data-stories="{count}" '
+            f'title="{html.escape(label)}" aria-label="{html.escape(label)}"{pressed}>'
+            f'<span class="nqa-bar-count">{count or ""}</span>'
+            f'<span class="nqa-bar-track"><span class="nqa-bar-fill" '
+            f'style="height:{100 * count / top:.1f}%"></span></span>'
+            f'<span class="nqa-bar-month">{html.escape(month[2:])}</span></{tag}>'
+        )
+    return (
+        f'<div class="nqa-chart" role="group" aria-label="每月报道篇数（最多 {top} 篇）">'
+        f"{''.join(bars)}</div>"
     )

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
+
+import gradio as gr
 from typer.testing import CliRunner
 
 from embeddings.settings import Settings
 from qa.cli import app as cli
-from ui.app import EXAMPLES, build_app, chosen_month, months_frame, theme
+from ui.app import EXAMPLES, build_app, clicked_month, theme
+from ui.render import months_chart_html
 from ui.server import host_warning, launch_options
 
 
@@ -47,10 +51,15 @@ def test_serve_command_help() -> None:
         assert option in result.output
 
 
-def test_a_chart_selection_names_a_month() -> None:
+def test_the_month_chart_has_a_bar_per_month_and_a_click_names_one() -> None:
+    chart = months_chart_html([("2024-01", 4), ("2024-03", 8)], chosen="2024-03")
+    bars = re.findall(r'<button class="nqa-bar" data-month="([\d-]+)" data-stories="(\d+)"', chart)
+    assert bars == [("2024-01", "4"), ("2024-02", "0"), ("2024-03", "8")]  # the gap is a bar of 0
+    assert 'height:50.0%' in chart and 'height:100.0%' in chart
+    assert chart.count('aria-pressed="true"') == 1 and 'data-month="2024-03" data-stories="8" title' in chart
+    assert "<button" not in months_chart_html([("2024-12", 1), ("2025-01", 2)], clickable=False)
+    assert months_chart_html([]) == ""
     months = ["2024-01", "2024-02"]
-    assert chosen_month(["2024-02", "2024-01"], months) == "2024-02"
-    assert chosen_month("2024-01", months) == "2024-01"
-    assert chosen_month([1.5, 3.0], months) is None and chosen_month([], months) is None
-    frame = months_frame([("2024-01", 4), ("2024-02", 6)])
-    assert list(frame.columns) == ["month", "stories"] and frame["stories"].tolist() == [4, 6]
+    assert clicked_month(gr.EventData(None, {"month": "2024-02"}), months) == "2024-02"
+    assert clicked_month(gr.EventData(None, {"month": "2023-02"}), months) is None
+    assert clicked_month(gr.EventData(None, {}), months) is None

@@ -11,12 +11,20 @@ from embeddings.articles import Article
 from embeddings.encoding.embedding_cache import CachingEncoder
 from embeddings.encoding.encoder import Encoder, load_encoder
 from embeddings.errors import NewsqaError
+from embeddings.library.folder import archive_files, build_inputs, record_inputs
 from embeddings.settings import Settings, bundled_sample_dir
 from embeddings.sources import load_articles
 from embeddings.store.index import IndexManifest, build_index, cited_page_images, read_manifest
 from embeddings.store.page_images import prune_page_images, render_page_images
 
-__all__ = ["ArticleChanges", "BuildReport", "build_from_paths", "compare_articles", "ensure_default_index"]
+__all__ = [
+    "ArticleChanges",
+    "BuildReport",
+    "build_from_paths",
+    "compare_articles",
+    "ensure_default_index",
+    "rebuild",
+]
 
 log = logging.getLogger(__name__)
 
@@ -79,11 +87,14 @@ def build_from_paths(
     Vectors of chunks embedded before (same model, same text) come from the embedding cache in
     the home dir, so a rebuild after a day's new pages only embeds those; `full=True` embeds
     everything again. `progress(done, total)` is called as chunks are embedded. Only one build
-    runs per index directory at a time; a second one waits for it.
+    runs per index directory at a time; a second one waits for it. The index's archive folder
+    (files added through the archive page) is always read too, and `paths` are recorded for
+    `rebuild`.
     """
     from filelock import FileLock, Timeout
 
-    loaded = load_articles(list(paths) or [bundled_sample_dir()], unpack_dir=settings.home / "unpacked")
+    given = list(paths) or [bundled_sample_dir()]
+    loaded = load_articles(with_archive_folder(given, settings), unpack_dir=settings.home / "unpacked")
     index_dir = settings.resolved_index_dir
     index_dir.mkdir(parents=True, exist_ok=True)
     for warning in loaded.warnings:
@@ -97,7 +108,10 @@ def build_from_paths(
             for warning in render_page_images(loaded.articles, index_dir):
                 log.warning(warning)
                 warnings.append(warning)
-            manifest = build_index(loaded.articles, cached, index_dir, settings.chunking, progress)
+            manifest = build_index(
+                loaded.articles, cached, index_dir, settings.chunking, progress, loaded.files, warnings
+            )
+            record_inputs(settings, given)
             prune_page_images(index_dir, cited_page_images(index_dir))
     except Timeout as exc:
         raise NewsqaError(
@@ -106,6 +120,23 @@ def build_from_paths(
     finally:
         cached.close()
     return BuildReport(manifest, index_dir, warnings, changes, cached.misses, cached.hits)
+
+
+def with_archive_folder(paths: Sequence[Path], settings: Settings) -> list[Path]:
+    """`paths` and, when it holds files and is not among them, the index's archive folder."""
+    folder = settings.archive_dir
+    given = {Path(p).resolve() for p in paths}
+    return [*paths, folder] if archive_files(settings) and folder.resolve() not in given else list(paths)
+
+
+def rebuild(
+    settings: Settings,
+    encoder: Encoder | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> BuildReport:
+    """Build the index again from what its last build read and its archive folder as it is now
+    (after files were added or removed)."""
+    return build_from_paths(build_inputs(settings), settings, encoder, progress)
 
 
 def ensure_default_index(

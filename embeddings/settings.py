@@ -8,6 +8,7 @@
 | precision   | NEWSQA_PRECISION    | --precision| auto: int8 (OpenVINO), else bf16, else fp32 |
 | batch_size  | NEWSQA_BATCH_SIZE   |            | 32                                        |
 | reader      | NEWSQA_READER       | --reader   | span: the trained span reader; or sentences |
+| max_upload_mb | NEWSQA_MAX_UPLOAD_MB |        | 200: an upload's limit (a zip: 10x unpacked) |
 | llm         | NEWSQA_LLM_BASE_URL, _MODEL, _API_KEY, _TIMEOUT | | none: extractive answers |
 """
 
@@ -83,6 +84,7 @@ class Settings:
     precision: str = "auto"
     batch_size: int = 32
     reader: str = "span"  # what reads the passages: the trained span reader, or the sentence scorer
+    max_upload_mb: int = 200  # an upload through the archive page (a year of one page's PDFs)
     chunking: ChunkingSettings = field(default_factory=ChunkingSettings)
     llm: LLMSettings | None = None
 
@@ -103,6 +105,7 @@ class Settings:
             precision=env.get("NEWSQA_PRECISION") or "auto",
             batch_size=int(env.get("NEWSQA_BATCH_SIZE") or 32),
             reader=env.get("NEWSQA_READER") or "span",
+            max_upload_mb=int(env.get("NEWSQA_MAX_UPLOAD_MB") or 200),
             llm=_llm_from_env(env),
         )
         given = {key: value for key, value in overrides.items() if value is not None}
@@ -121,6 +124,15 @@ class Settings:
     @property
     def resolved_index_dir(self) -> Path:
         return self.index_dir or self.home / "indexes" / "default"
+
+    @property
+    def archive_dir(self) -> Path:
+        """The index's archive folder: files added through the archive page or `newsqa add`."""
+        return self.resolved_index_dir / "sources"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024**2
 
     @property
     def models_dir(self) -> Path:

@@ -325,6 +325,124 @@ def info(index: IndexOpt = None, model: ModelOpt = None, home: HomeOpt = None) -
         typer.echo(line)
 
 
+def _rebuild_after(settings, what: str) -> None:
+    """Bring the index up to date after files were added or removed (one build, like `build`)."""
+    from embeddings.build import rebuild
+
+    update, close = _progress_bar()
+    try:
+        report = rebuild(settings, progress=update)
+    except NewsqaError as error:
+        raise _fail(f"{what}, but the index was not rebuilt: {error}") from None
+    finally:
+        close()
+    for warning in report.warnings:
+        typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
+    counts = report.manifest.counts
+    typer.echo(f"index rebuilt: {counts['articles']} articles, {counts['chunks']} chunks ({report.changes})")
+
+
+NoBuildOpt = Annotated[bool, typer.Option("--no-build", help="change the archive folder only; build later")]
+
+
+@app.command()
+def add(
+    files: Annotated[list[Path], typer.Argument(help="files or zips to add to the index's archive folder")],
+    no_build: NoBuildOpt = False,
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+    home: HomeOpt = None,
+) -> None:
+    """Copy FILES into the index's archive folder (as the archive page's upload does), then rebuild.
+
+    A file already there (same content) or in a format newsqa does not read is refused; a file of
+    the same name is replaced."""
+    from embeddings.library import add_files
+
+    settings = _settings(home, model, index)
+    missing = [str(f) for f in files if not f.is_file()]
+    if missing:
+        raise _fail(f"not a file: {', '.join(missing)}")
+    try:
+        report = add_files(settings, [(f.name, f) for f in files])
+    except NewsqaError as error:
+        raise _fail(error) from None
+    for refused in report.refused:
+        typer.secho(f"refused: {refused}", fg=typer.colors.YELLOW, err=True)
+    for stored in report.stored:
+        typer.echo(f"{'replaced' if stored.replaced else 'added'} {stored.name} ({stored.size} bytes)")
+    if not report.stored:
+        raise typer.Exit(code=1)
+    if not no_build:
+        _rebuild_after(settings, f"{len(report.stored)} file(s) added")
+
+
+STATUS_WORDS = {"indexed": "indexed", "pending": "not indexed yet", "removed": "removed, rebuild pending"}
+
+
+@app.command()
+def sources(
+    source: Annotated[str | None, typer.Argument(help="a source: list its articles instead")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+    home: HomeOpt = None,
+) -> None:
+    """List the index's sources: files, articles, papers, dates, pages, warnings (SOURCE: its articles)."""
+    from dataclasses import asdict
+
+    from embeddings.library import list_sources, source_articles
+
+    settings = _settings(home, model, index)
+    try:
+        rows = source_articles(settings, source) if source else list_sources(settings)
+    except NewsqaError as error:
+        raise _fail(error) from None
+    if as_json:
+        typer.echo(json.dumps([asdict(row) for row in rows], ensure_ascii=False, indent=2))
+        return
+    if source:
+        for row in rows:
+            where = " ".join(filter(None, [row.date or "undated", row.paper, row.page, row.page_name]))
+            by = f" · {row.reporter}" if row.reporter else ""
+            typer.echo(f"{row.id}  {where}  {row.title}{by}  ({row.format}, {row.chunks} chunks)")
+        return
+    if not rows:
+        typer.echo(f"no sources yet: newsqa add FILES, or newsqa build PATHS ({settings.resolved_index_dir})")
+    for row in rows:
+        dates = f"{row.first_date} – {row.last_date}" if row.first_date else "undated"
+        kinds = ", ".join(f"{n} {kind}" for kind, n in row.formats.items()) or "-"
+        where = "archive folder" if row.file else "read from its folder"
+        typer.echo(
+            f"{row.name}  [{STATUS_WORDS[row.status]}; {where}]  {row.articles} articles ({kinds}), {dates}"
+            + (f", pages {' '.join(row.pages)}" if row.pages else "")
+            + (f", {', '.join(row.papers)}" if row.papers else "")
+        )
+        for warning in row.warnings:
+            typer.secho(f"    warning: {warning}", fg=typer.colors.YELLOW)
+
+
+@app.command()
+def remove(
+    source: Annotated[str, typer.Argument(help="a file of the archive folder, as `newsqa sources` names it")],
+    no_build: NoBuildOpt = False,
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+    home: HomeOpt = None,
+) -> None:
+    """Remove SOURCE from the index, then rebuild. Files outside the archive folder are never deleted."""
+    from embeddings.library import remove_file
+
+    settings = _settings(home, model, index)
+    try:
+        done = remove_file(settings, source.removeprefix("sources/"))
+    except NewsqaError as error:
+        raise _fail(error) from None
+    typer.echo(done)
+    if not no_build:
+        _rebuild_after(settings, done)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option("--host", help="address to listen on")] = "127.0.0.1",

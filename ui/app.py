@@ -12,12 +12,14 @@ No `from __future__ import annotations` here: `gr.api` reads the endpoint's retu
 import gradio as gr
 
 from embeddings.errors import NewsqaError
+from embeddings.library import BuildJobs
 from embeddings.settings import Settings
 from embeddings.store.index import read_people
 from qa import archive
 from qa.archive import ArchiveResult
 from qa.officials import Person, group_people
 from ui.chat import Answerer, api_answer, local_answerer, respond
+from ui.library_page import library_tab
 from ui.render import (
     KIND_WORDS,
     PLACEHOLDER_HTML,
@@ -83,6 +85,15 @@ CSS = """
 .nqa-item .nqa-text { font-size: 0.95em; }
 .nqa-date { color: var(--body-text-color-subdued); font-family: var(--font-mono); }
 .nqa-archive-head { font-size: 1.05em; margin-bottom: 2px; }
+.nqa-source-table { border-collapse: collapse; width: 100%; font-size: 0.9em; }
+.nqa-source-table th, .nqa-source-table td { border-bottom: 1px solid var(--border-color-primary);
+  padding: 4px 6px; text-align: left; vertical-align: top; }
+.nqa-warnings { color: #b45309; font-size: 0.85em; }
+.nqa-progress { width: 100%; height: 14px; }
+.nqa-job { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px 12px; }
+.nqa-job-state { font-weight: 600; }
+.nqa-refused { color: #b45309; }
+.nqa-article-list, .nqa-chunks { margin: 6px 0; padding-left: 2em; }
 .nqa-chart { display: flex; align-items: flex-end; gap: 3px; height: 200px; overflow-x: auto;
   padding: 4px 0; border-bottom: 1px solid var(--border-color-primary); }
 .nqa-bar { flex: 1 0 22px; max-width: 56px; height: 100%; display: flex; flex-direction: column;
@@ -329,6 +340,7 @@ def build_app(settings: Settings, answerer: Answerer | None = None) -> gr.Blocks
                 entity_page = gr.HTML(
                     '<div class="nqa-empty">选择一个名字，查看它的时间线。</div>', elem_id="nqa-entity-page"
                 )
+            library_tab(settings, BuildJobs(settings))
         conversation = gr.State([])
         archive_state = gr.State(None)
         entities_loaded = gr.State(False)

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 CONCURRENCY = 2  # questions answered at once: the model runs on 2 CPU cores
 QUEUE_SIZE = 64  # questions waiting beyond that; more get "queue full"
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
+UPLOAD_SLACK = 16 * 1024**2  # bytes Gradio accepts past the archive page's limit
 
 
 def host_warning(host: str) -> str | None:
@@ -43,7 +44,9 @@ def parse_auth(value: str | None) -> tuple[str, str] | None:
     return user, password
 
 
-def launch_options(host: str, port: int, auth: tuple[str, str] | None = None) -> dict:
+def launch_options(
+    host: str, port: int, auth: tuple[str, str] | None = None, max_upload_bytes: int | None = None
+) -> dict:
     """Keyword arguments for `Blocks.launch`: local, private, offline, optionally behind a login."""
     return {
         "auth": auth,
@@ -58,6 +61,8 @@ def launch_options(host: str, port: int, auth: tuple[str, str] | None = None) ->
         "run_history": False,  # questions are not stored in the browser
         "footer_links": ["api"],
         "show_error": False,  # unexpected errors stay in the server log; NewsqaErrors reach users anyway
+        # Gradio's own bound, above the archive page's (which says what the limit is and why).
+        "max_file_size": max_upload_bytes + UPLOAD_SLACK if max_upload_bytes else None,
     }
 
 
@@ -90,6 +95,6 @@ def serve(
         ready.result()
         demo = build_app(settings, worker.answer)
         demo.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE_SIZE)
-        demo.launch(theme=theme(), css=CSS, **launch_options(host, port, login))
+        demo.launch(theme=theme(), css=CSS, **launch_options(host, port, login, settings.max_upload_bytes))
     finally:
         worker.close()

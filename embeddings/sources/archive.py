@@ -18,7 +18,7 @@ from pathlib import Path, PurePosixPath
 
 from embeddings.errors import CorpusError
 
-__all__ = ["ARCHIVE_SUFFIXES", "MAX_MEMBERS", "MAX_UNPACKED_BYTES", "unpack_archive"]
+__all__ = ["ARCHIVE_SUFFIXES", "MAX_MEMBERS", "MAX_UNPACKED_BYTES", "check_archive", "unpack_archive"]
 
 ARCHIVE_SUFFIXES = (".zip",)
 MAX_UNPACKED_BYTES = 4 * 1024**3  # a year of a daily's page PDFs is ~2 GB
@@ -44,18 +44,27 @@ def _member_name(info: zipfile.ZipInfo) -> str:
         return info.filename
 
 
-def _checked_members(archive: zipfile.ZipFile, name: str) -> list[tuple[zipfile.ZipInfo, PurePosixPath]]:
+def _size(count: int) -> str:
+    return f"{count / 1024**3:.1f} GB" if count >= 1024**3 else f"{count / 1024**2:.1f} MB"
+
+
+def _too_large(name: str, limit: int) -> CorpusError:
+    return CorpusError(f"{name}: expands past {_size(limit)}; split it into smaller zips")
+
+
+def _checked_members(
+    archive: zipfile.ZipFile, name: str, limit: int | None = None
+) -> list[tuple[zipfile.ZipInfo, PurePosixPath]]:
+    limit = MAX_UNPACKED_BYTES if limit is None else limit
     members = [info for info in archive.infolist() if not info.is_dir()]
     if len(members) > MAX_MEMBERS:
         raise CorpusError(
             f"{name}: holds {len(members)} files, more than {MAX_MEMBERS}; split it into smaller zips"
         )
     total = sum(info.file_size for info in members)
-    if total > MAX_UNPACKED_BYTES:
+    if total > limit:
         raise CorpusError(
-            f"{name}: would expand to {total / 1024**3:.1f} GB, "
-            f"more than {MAX_UNPACKED_BYTES / 1024**3:.0f} GB; "
-            "split it into smaller zips"
+            f"{name}: would expand to {_size(total)}, more than {_size(limit)}; split it into smaller zips"
         )
     checked = []
     for info in members:
@@ -66,6 +75,25 @@ def _checked_members(archive: zipfile.ZipFile, name: str) -> list[tuple[zipfile.
             raise CorpusError(f"{name}: member '{info.filename}' is a link; refused")
         checked.append((info, member))
     return checked
+
+
+def check_archive(path: Path, name: str, limit: int) -> int:
+    """The number of files in the zip at `path`, after checking it as `unpack_archive` would and
+    decompressing it (to nowhere) to count what it really expands to, which must stay under
+    `limit`; CorpusError naming `name` otherwise."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = _checked_members(archive, name, limit)
+            written = 0
+            for info, _ in members:
+                with archive.open(info) as source:
+                    for block in iter(lambda source=source: source.read(_COPY_CHUNK), b""):
+                        written += len(block)
+                        if written > limit:
+                            raise _too_large(name, limit)
+    except (zipfile.BadZipFile, OSError, RuntimeError, EOFError) as exc:
+        raise CorpusError(f"{name}: not a readable zip ({exc})") from exc
+    return len(members)
 
 
 def unpack_archive(path: Path, name: str, unpack_dir: Path | None) -> Path:
@@ -92,10 +120,7 @@ def unpack_archive(path: Path, name: str, unpack_dir: Path | None) -> Path:
                     for block in iter(lambda source=source: source.read(_COPY_CHUNK), b""):
                         written += len(block)
                         if written > MAX_UNPACKED_BYTES:
-                            raise CorpusError(
-                                f"{name}: expands past {MAX_UNPACKED_BYTES / 1024**3:.0f} GB; "
-                                "split it into smaller zips"
-                            )
+                            raise _too_large(name, MAX_UNPACKED_BYTES)
                         sink.write(block)
             work.rename(target)
         except (zipfile.BadZipFile, OSError, RuntimeError, EOFError) as exc:

@@ -163,4 +163,14 @@ def load_articles(paths: Sequence[Path], unpack_dir: Path | None = None) -> Load
         details = "; ".join(warnings) or "no text found"
         raise CorpusError(f"no articles could be loaded from {len(files)} file(s): {details}")
     merged = merge_duplicates(articles)
-    return LoadResult(merged.articles, warnings + merged.warnings)
+    read = tuple(sorted({_outer_name(file.name) for file in files}))
+    return LoadResult(merged.articles, warnings + merged.warnings, files=read)
+
+
+def _outer_name(name: str) -> str:
+    """A zip member's file named by its zip (`pages/may.zip/0501.txt` -> `pages/may.zip`)."""
+    parts = name.split("/")
+    for end, part in enumerate(parts, 1):
+        if part.lower().endswith(ARCHIVE_SUFFIXES):
+            return "/".join(parts[:end])
+    return name

@@ -33,6 +33,9 @@ class LoadResult:
     # Files this result already accounts for, so no other format reads them: the page pictures and
     # page PDFs an e-paper's page index links.
     covers: frozenset[Path] = frozenset()
+    # The source files read, a zip as one file (named like the articles' sources); load_articles
+    # fills it, so an index can list its files, those that gave no article included.
+    files: tuple[str, ...] = ()
 
 
 @cache

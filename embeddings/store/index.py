@@ -54,7 +54,15 @@ from embeddings.store.archive_tables import (
 )
 from embeddings.store.keywords import KeywordTokenizer
 
-__all__ = ["SCHEMA_VERSION", "IndexManifest", "SearchIndex", "build_index", "load_index"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "IndexManifest",
+    "SearchIndex",
+    "build_index",
+    "load_index",
+    "read_jsonl",
+    "read_manifest",
+]
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +112,8 @@ class IndexManifest:
     extraction: str = ""  # digest of the extractors that made the archive tables
     table_seconds: float = 0.0  # what extracting the archive tables took in this build
     tables: dict[str, int] = field(default_factory=dict)  # distinct people, places, … and reprints
+    files: list[str] = field(default_factory=list)  # the source files read (a zip as one)
+    warnings: list[str] = field(default_factory=list)  # what reading them warned of
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=2)
@@ -257,8 +267,11 @@ def build_index(
     index_dir: Path,
     chunking: ChunkingSettings,
     progress: Callable[[int, int], None] | None = None,
+    files: Sequence[str] = (),
+    warnings: Sequence[str] = (),
 ) -> IndexManifest:
-    """Chunk, embed and index `articles` into a new generation of `index_dir`, then publish it."""
+    """Chunk, embed and index `articles` into a new generation of `index_dir`, then publish it;
+    the manifest records the source `files` read and the `warnings` reading them gave."""
     started = time.perf_counter()
     chunks = [chunk for article in articles for chunk in chunk_article(article, chunking)]
     vectors = encode_chunks(chunks, encoder, progress)
@@ -284,6 +297,8 @@ def build_index(
             extraction=extractor_digest(),
             table_seconds=tables.seconds,
             tables=tables.summary(),
+            files=list(files),
+            warnings=list(warnings),
         )
         _write_generation(work, manifest, vectors, chunks, articles, tables)
         final = generations / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
@@ -394,7 +409,7 @@ class SearchIndex:
         return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
 
 
-def _read_jsonl(path: Path) -> list[dict]:
+def read_jsonl(path: Path) -> list[dict]:
     with path.open(encoding="utf-8") as rows:
         return [json.loads(line) for line in rows if line.strip()]
 
@@ -417,7 +432,7 @@ def read_people(index_dir: Path) -> list[PersonRecord]:
     """The person mentions of the live index, without loading vectors or a model."""
     folder, _ = read_manifest(index_dir)
     path = folder / "people.jsonl"
-    return [PersonRecord(**row) for row in _read_jsonl(path)] if path.is_file() else []
+    return [PersonRecord(**row) for row in read_jsonl(path)] if path.is_file() else []
 
 
 def load_index(index_dir: Path, model_id: str) -> SearchIndex:
@@ -440,7 +455,7 @@ def load_index(index_dir: Path, model_id: str) -> SearchIndex:
     missing = [name for name in INDEX_FILES if not (folder / name).exists()]
     if missing:
         raise IndexMismatchError(f"index at {index_dir} lacks {', '.join(missing)}: {rebuild}")
-    articles = {row["id"]: _article_from_row(row) for row in _read_jsonl(folder / "articles.jsonl")}
+    articles = {row["id"]: _article_from_row(row) for row in read_jsonl(folder / "articles.jsonl")}
     vectors = faiss.read_index(str(folder / "vectors.faiss"))
     if manifest.vector_index == "hnsw":
         vectors.hnsw.efSearch = HNSW_EF_SEARCH
@@ -451,7 +466,7 @@ def load_index(index_dir: Path, model_id: str) -> SearchIndex:
         vectors=vectors,
         keywords=bm25s.BM25.load(str(folder / "bm25"), mmap=False),
         tokenizer=KeywordTokenizer(**json.loads((folder / "keywords.json").read_text(encoding="utf-8"))),
-        people=[PersonRecord(**row) for row in _read_jsonl(folder / "people.jsonl")],
+        people=[PersonRecord(**row) for row in read_jsonl(folder / "people.jsonl")],
         chunk_dates=np.load(folder / "chunk_dates.npy", allow_pickle=False),
         folder=folder,
     )

@@ -477,6 +477,31 @@ def main() -> None:
     calibrate(args.out, settings, args.train_dir, args.calibration_questions)
 
 
+def prepared_pairs(plan: Plan, train_dir: Path, work_dir: Path) -> tuple[list[Pair], dict[str, int]]:
+    """The training pairs and the held-out counts, made once per plan and kept in the work dir:
+    making them searches every training paragraph (~35 s here), which a resumed run skips."""
+    path = work_dir / f"pairs-{plan.key()}.json"
+    if path.is_file():
+        data = json.loads(path.read_text(encoding="utf-8"))
+        pairs = [Pair(q, passage, tuple(answer) if answer else None) for q, passage, answer in data["pairs"]]
+        return pairs, data["heldout"]
+    corpus = Corpus.load(train_dir, plan)
+    train_paragraphs = {q.paragraph for q in corpus.train}
+    search = ChunkSearch(
+        corpus.contexts, [s if p in train_paragraphs else [] for p, s in enumerate(corpus.spans)]
+    )  # negatives for training come from training paragraphs only
+    pairs = training_pairs(plan, corpus.contexts, corpus.spans, corpus.train, search)
+    heldout = {
+        "heldout_questions": len(corpus.heldout),
+        "heldout_paragraphs": len({q.paragraph for q in corpus.heldout}),
+    }
+    rows = [[pair.question, pair.passage, pair.answer] for pair in pairs]
+    work = path.with_name(f".{path.name}.partial")
+    work.write_text(json.dumps({"pairs": rows, "heldout": heldout}, ensure_ascii=False), encoding="utf-8")
+    os.replace(work, path)
+    return pairs, heldout
+
+
 def run(
     plan: Plan, settings: Settings, train_dir: Path, out: Path, work_dir: Path, checkpoint_every: int
 ) -> None:
@@ -487,18 +512,13 @@ def run(
 
     base = resolve_model_path(replace(settings, model=DEFAULT_MODEL))
     tokenizer = AutoTokenizer.from_pretrained(base)
-    corpus = Corpus.load(train_dir, plan)
-    train_paragraphs = {q.paragraph for q in corpus.train}
-    search = ChunkSearch(
-        corpus.contexts, [s if p in train_paragraphs else [] for p, s in enumerate(corpus.spans)]
-    )  # negatives for training come from training paragraphs only
-    pairs = training_pairs(plan, corpus.contexts, corpus.spans, corpus.train, search)
+    pairs, heldout = prepared_pairs(plan, train_dir, work_dir)
     features = [f for f in (encode_pair(tokenizer, p, plan.max_length) for p in pairs) if f is not None]
     log.info(
         "%d training pairs (%d kept after truncation), %d held out",
         len(pairs),
         len(features),
-        len(corpus.heldout),
+        heldout["heldout_questions"],
     )
     torch.set_num_threads(os.cpu_count() or 1)
     model = build_qa_model(base)
@@ -508,8 +528,7 @@ def run(
         "positives": sum(p.answer is not None for p in pairs),
         "paragraph_negatives": plan.paragraph_negatives,
         "retrieved_negatives": plan.retrieved_negatives,
-        "heldout_questions": len(corpus.heldout),
-        "heldout_paragraphs": len({q.paragraph for q in corpus.heldout}),
+        **heldout,
         "machine": machine(),
     }
     export(model, plan, out, record, data)

@@ -46,11 +46,12 @@ def answers(url: str) -> bool:
         return False
 
 
-def serve(home: Path, log: Path, *args: str) -> Iterator[str]:
-    """Run `newsqa serve` until the port answers; yield its URL; always stop it."""
+def serve(home: Path, log: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """Run `newsqa serve` (with `env` added to its environment) until the port answers; yield its
+    URL; always stop it."""
     port = free_port()
     outer = ("NEWSQA_INDEX", "NEWSQA_MODEL", "NEWSQA_BATCH_SIZE")
-    env = {name: value for name, value in os.environ.items() if name not in outer}
+    env = {**{name: value for name, value in os.environ.items() if name not in outer}, **(env or {})}
     env.update(
         NEWSQA_HOME=str(home), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", NO_PROXY="127.0.0.1,localhost"
     )

@@ -55,7 +55,7 @@ def test_the_month_chart_has_a_bar_per_month_and_a_click_names_one() -> None:
     chart = months_chart_html([("2024-01", 4), ("2024-03", 8)], chosen="2024-03")
     bars = re.findall(r'<button class="nqa-bar" data-month="([\d-]+)" data-stories="(\d+)"', chart)
     assert bars == [("2024-01", "4"), ("2024-02", "0"), ("2024-03", "8")]  # the gap is a bar of 0
-    assert 'height:50.0%' in chart and 'height:100.0%' in chart
+    assert "height:50.0%" in chart and "height:100.0%" in chart
     assert chart.count('aria-pressed="true"') == 1 and 'data-month="2024-03" data-stories="8" title' in chart
     assert "<button" not in months_chart_html([("2024-12", 1), ("2025-01", 2)], clickable=False)
     assert months_chart_html([]) == ""

@@ -1,0 +1,203 @@
+"""The archive folder of an index: uploaded files are checked, kept there, and removed from there.
+
+`<index>/sources/` holds the files added through the archive page (or `newsqa add`); every build
+of the index reads it besides the paths it was given, and `inputs.json` records those paths, so
+a rebuild after an upload or a removal reads the same archive again. Nothing outside the folder
+is ever written or deleted: a source read from another folder is left in place, and removing it
+means leaving it out of that build's inputs (possible only for a file given by itself).
+
+Two uploads at once take turns under a file lock; each file is copied to a hidden temporary name
+in the folder and renamed into place, so a half-copied file is never read by a build.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import unicodedata
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from embeddings.errors import CorpusError, NewsqaError
+from embeddings.settings import Settings
+from embeddings.sources.archive import ARCHIVE_SUFFIXES, check_archive
+from embeddings.sources.load import SUPPORTED_SUFFIXES
+
+__all__ = [
+    "ACCEPTED_SUFFIXES",
+    "AddReport",
+    "StoredFile",
+    "add_files",
+    "archive_files",
+    "build_inputs",
+    "record_inputs",
+    "remove_file",
+]
+
+ACCEPTED_SUFFIXES = tuple(sorted({*SUPPORTED_SUFFIXES, *ARCHIVE_SUFFIXES}))
+INPUTS_FILE = "inputs.json"  # in the index folder: the paths the last build was given
+ZIP_EXPANSION = 10  # a zip may expand to this many times the upload limit (text compresses ~5x)
+MAX_NAME_CHARS = 160
+LOCK_TIMEOUT = 120  # seconds an upload waits for another one
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    name: str  # its name in the archive folder
+    size: int
+    replaced: bool = False  # a file of that name was there before, with other content
+
+
+@dataclass(frozen=True)
+class AddReport:
+    stored: list[StoredFile] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # one message a refused file
+
+
+def _lock(settings: Settings):
+    from filelock import FileLock
+
+    folder = settings.archive_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(folder / ".lock"), timeout=LOCK_TIMEOUT)
+
+
+def _digest(path: Path) -> str:
+    sha = hashlib.sha256()
+    with path.open("rb") as data:
+        for block in iter(lambda: data.read(1 << 20), b""):
+            sha.update(block)
+    return sha.hexdigest()
+
+
+def archive_files(settings: Settings) -> list[Path]:
+    """The files in the archive folder (not its hidden working files), by name."""
+    folder = settings.archive_dir
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def clean_name(name: str) -> str:
+    """The file name an upload is stored under: its last path part, without control characters;
+    CorpusError when nothing usable is left (a name that is only dots or slashes)."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip()
+    if not base or base.startswith(".") or len(base) > MAX_NAME_CHARS:
+        raise CorpusError(f"'{name}': not a usable file name; rename the file and upload it again")
+    return base
+
+
+def _refusal(name: str, path: Path, settings: Settings, known: dict[str, str]) -> str | None:
+    """Why the upload `name` at `path` cannot be added, or None when it can."""
+    suffix = Path(name).suffix.lower()
+    if suffix not in ACCEPTED_SUFFIXES:
+        return (
+            f"{name}: unknown format '{Path(name).suffix or '(no suffix)'}'; newsqa reads "
+            f"{' '.join(ACCEPTED_SUFFIXES)}"
+        )
+    size = path.stat().st_size
+    if size > settings.max_upload_bytes:
+        return (
+            f"{name}: {size / 1024**2:.1f} MB, more than the {settings.max_upload_mb} MB an upload may be; "
+            "split it, or add it with `newsqa add`"
+        )
+    if size == 0:
+        return f"{name}: the file is empty"
+    digest = _digest(path)
+    if digest in known:
+        return f"{name}: the same file is already in the archive as {known[digest]}"
+    if suffix in ARCHIVE_SUFFIXES:
+        try:
+            check_archive(path, name, settings.max_upload_bytes * ZIP_EXPANSION)
+        except CorpusError as error:
+            return f"{error}; nothing was added"
+    known[digest] = name
+    return None
+
+
+def add_files(settings: Settings, uploads: Sequence[tuple[str, Path]]) -> AddReport:
+    """Copy each (name, path) upload into the archive folder, or refuse it with a reason: an
+    unknown format, too large, empty, already there (same content under any name), or a zip
+    that leaves its folder or expands too far. A file of the same name is replaced."""
+    report = AddReport()
+    with _lock(settings):
+        folder = settings.archive_dir
+        existing = {_digest(p): p.name for p in archive_files(settings)}
+        for given, path in uploads:
+            try:
+                name = clean_name(given)
+            except CorpusError as error:
+                report.refused.append(str(error))
+                continue
+            refusal = _refusal(name, Path(path), settings, existing)
+            if refusal:
+                report.refused.append(refusal)
+                continue
+            target = folder / name
+            work = folder / f".upload-{uuid.uuid4().hex}"
+            try:
+                shutil.copyfile(path, work)
+                replaced = target.exists()
+                os.replace(work, target)
+            finally:
+                work.unlink(missing_ok=True)
+            report.stored.append(StoredFile(name, target.stat().st_size, replaced))
+    return report
+
+
+def _read_inputs(settings: Settings) -> list[str]:
+    path = settings.resolved_index_dir / INPUTS_FILE
+    try:
+        return list(json.loads(path.read_text(encoding="utf-8"))["inputs"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
+def record_inputs(settings: Settings, paths: Sequence[Path]) -> None:
+    """Remember the paths a build read (the archive folder aside), for the next rebuild."""
+    folder = settings.archive_dir.resolve()
+    inputs = [str(Path(p).resolve()) for p in paths if Path(p).resolve() != folder]
+    path = settings.resolved_index_dir / INPUTS_FILE
+    work = path.with_name(f".{INPUTS_FILE}.{uuid.uuid4().hex}")
+    work.write_text(json.dumps({"inputs": inputs}, ensure_ascii=False, indent=2), encoding="utf-8")
+    os.replace(work, path)
+
+
+def build_inputs(settings: Settings) -> list[Path]:
+    """What a rebuild reads: the recorded inputs that still exist, and the archive folder when it
+    holds files; NewsqaError when that is nothing."""
+    paths = [Path(p) for p in _read_inputs(settings) if Path(p).exists()]
+    if archive_files(settings):
+        paths.append(settings.archive_dir)
+    if not paths:
+        raise NewsqaError("the archive is empty: upload pages, or add them with `newsqa add FILES`")
+    return paths
+
+
+def remove_file(settings: Settings, name: str) -> str:
+    """Take the source file `name` out of the archive: delete it from the archive folder, or, for
+    a file a build was given by itself, leave it out of the next build. Returns what was done;
+    NewsqaError when `name` is neither (a file inside another folder is never deleted)."""
+    with _lock(settings):
+        for path in archive_files(settings):
+            if path.name == name:
+                path.unlink()
+                return f"{name} deleted from the archive folder"
+        inputs = _read_inputs(settings)
+        given = [p for p in inputs if Path(p).name == name and not Path(p).is_dir()]
+        if given:
+            kept = [p for p in inputs if p not in given]
+            record_inputs(settings, [Path(p) for p in kept])
+            return f"{name} left out of the index (the file itself, {given[0]}, is not touched)"
+    folders = [p for p in inputs if Path(p).is_dir()]
+    where = f" (it is read from {', '.join(folders)})" if folders else ""
+    raise NewsqaError(
+        f"{name} is not a file of this archive{where}; `newsqa sources` lists what can be removed. "
+        "newsqa never deletes files outside its archive folder: move such a file out of its folder, "
+        "then rebuild"
+    )

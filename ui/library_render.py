@@ -44,6 +44,16 @@ def _e(text: object) -> str:
     return html.escape(str(text))
 
 
+def _size(count: int) -> str:
+    return (
+        f"{count} 字节"
+        if count < 1024
+        else f"{count / 1024:.0f} KB"
+        if count < 1024**2
+        else f"{count / 1024**2:.1f} MB"
+    )
+
+
 def add_report_html(report: AddReport) -> str:
     """What an upload did: the files kept (replaced ones said so) and each refused one, why."""
     rows = [
@@ -109,7 +119,7 @@ def sources_html(sources: Sequence[SourceSummary]) -> str:
         dates = dates if s.first_date != s.last_date else s.first_date
         where = "资料库" if s.file else "外部文件夹"
         warnings = "".join(f"<div>{_e(w)}</div>" for w in s.warnings)
-        size = f"{s.size / 1024:.0f} KB" if s.size is not None else ""
+        size = _size(s.size) if s.size is not None else ""
         rows.append(
             f'<tr class="nqa-source-row" data-source="{_e(s.name)}" data-status="{_e(s.status)}">'
             f'<td class="nqa-source">{_e(s.name)}<div class="nqa-meta">{where} {size}</div></td>'
@@ -122,7 +132,7 @@ def sources_html(sources: Sequence[SourceSummary]) -> str:
     return (
         f'<div class="nqa-meta">{len(sources)} 个来源，已索引 {total} 篇文章</div>'
         f'<table class="nqa-source-table"><thead><tr>{head}</tr></thead>'
-        f'<tbody>{"".join(rows)}</tbody></table>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
     )
 
 

@@ -84,6 +84,26 @@ def test_build_of_a_missing_path_fails_in_one_line(tmp_path: Path) -> None:
     assert not (tmp_path / "indexes" / "default" / "CURRENT").exists()
 
 
+def test_add_sources_remove_without_building(tmp_path: Path) -> None:
+    page = tmp_path / "0319.md"
+    page.write_text("# 星河湾社区图书馆开馆\n\n湖塘镇星河湾社区图书馆昨天开馆。", encoding="utf-8")
+    (tmp_path / "notes.docx").write_bytes(b"x")
+    home = tmp_path / "home"
+    added = _newsqa("add", str(page), str(tmp_path / "notes.docx"), "--no-build", home=home)
+    assert added.returncode == 0 and "added 0319.md" in added.stdout
+    assert "refused: notes.docx: unknown format '.docx'" in added.stderr
+    again = _newsqa("add", str(page), "--no-build", home=home)
+    assert again.returncode == 1 and "the same file is already in the archive as 0319.md" in again.stderr
+    listed = _newsqa("sources", "--json", home=home)
+    assert [(s["name"], s["status"]) for s in json.loads(listed.stdout)] == [("sources/0319.md", "pending")]
+    _assert_clean_failure(
+        _newsqa("remove", "elsewhere.md", "--no-build", home=home), "not a file of this archive"
+    )
+    removed = _newsqa("remove", "sources/0319.md", "--no-build", home=home)
+    assert removed.returncode == 0 and "0319.md deleted from the archive folder" in removed.stdout
+    assert page.is_file() and not (home / "models").exists()  # nothing built, the given file kept
+
+
 @pytest.mark.parametrize("question", ["", "   "])
 def test_ask_an_empty_question_fails_without_traceback(tmp_path: Path, question: str) -> None:
     _assert_clean_failure(_newsqa("ask", question, home=tmp_path), "empty")

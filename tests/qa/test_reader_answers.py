@@ -100,7 +100,7 @@ def mixed_settings(settings: Settings, encoder, tmp_path_factory) -> Settings:
     if not XWLB.is_file():
         pytest.skip(f"{XWLB} is absent")
     rows = [json.loads(line) for line in XWLB.open(encoding="utf-8")]
-    chosen = [r for r in rows if r["date"].startswith("2024-06") and "习近平" in r["title"]][:40]
+    chosen = [r for r in rows if r["date"].startswith("2024-06") and "习近平" in r["title"]][:15]
     chosen += [r for r in rows if r["date"] == "2024-12-01"]
     folder = tmp_path_factory.mktemp("mixed")
     (folder / "xwlb.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in chosen), "utf-8")

@@ -21,6 +21,7 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 XWLB = ROOT.parent / "shared" / "corpus" / "xwlb" / "xwlb_2024.jsonl"
 SHOT = ROOT / "docs" / "library-page.png"
+JOB_SHOT = ROOT / "docs" / "library-job.png"
 JOB_TIMEOUT = 240_000  # milliseconds for a build job (the child loads the model, then embeds)
 NEW_FACT = "星河湾社区图书馆于2024年3月18日开馆，馆内藏书12.6万册，由湖塘镇投资建设。"
 NEW_QUESTION = "星河湾社区图书馆藏书多少册？"
@@ -124,6 +125,7 @@ def test_upload_index_ask_and_remove(library_server: Server, uploads: dict[str, 
     _library(page)
     expect(state).to_contain_text("正在建立索引", timeout=ANSWER_TIMEOUT)
     expect(page.locator("#nqa-job")).to_contain_text(uploads["page"].name)
+    page.screenshot(path=str(JOB_SHOT))
 
     page.get_by_role("tab", name="问答").click()
     during = ask(page, NEW_QUESTION)

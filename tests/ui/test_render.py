@@ -252,3 +252,23 @@ def test_entity_profile_is_escaped_with_titles_and_timeline() -> None:
     assert shown.count('class="nqa-item"') == 2
     assert "<mark>乔俊杰&lt;script&gt;alert(1)&lt;/script&gt;</mark>出席" in shown
     assert "同名的还有：记者" in shown
+
+
+def test_archive_page_html_escapes_and_says_what_happened() -> None:
+    from embeddings.library import AddReport, Job, SourceSummary, StoredFile
+    from ui.library_render import add_report_html, job_html, sources_html
+
+    report = AddReport(
+        [StoredFile("<b>0101</b>.md", 2048, replaced=True)], ["x.docx: unknown format '.docx'"]
+    )
+    shown = add_report_html(report)
+    assert "已替换：&lt;b&gt;0101&lt;/b&gt;.md（2 KB）" in shown and "未加入：x.docx" in shown
+    running = Job("j1", "running", ["上传 a.md"], 0.0, stage="embedding", done=30, total=120)
+    assert '<progress class="nqa-progress" max="120" value="30">' in job_html(running)
+    assert "嵌入段落：30/120 个段落（25%）" in job_html(running)
+    failed = Job("j2", "failed", ["上传 b.md"], 0.0, finished=1.0, message="失败：<script>")
+    assert "失败：&lt;script&gt;" in job_html(failed) and "<progress" not in job_html(failed)
+    assert "还没有" in job_html(None)
+    source = SourceSummary("sources/a.md", "pending", 0, file="a.md", size=10, warnings=["a.md: <i>bad</i>"])
+    table = sources_html([source])
+    assert 'data-status="pending"' in table and "待索引" in table and "&lt;i&gt;bad&lt;/i&gt;" in table

@@ -186,5 +186,22 @@ def test_login_protects_the_ui_and_its_api(auth_server: str) -> None:
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(auth_server + "config", timeout=10)
     assert refused.value.code == 401
+    upload = urllib.request.Request(auth_server + "gradio_api/upload", data=b"x", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as refused:  # the archive page's upload, too
+        urllib.request.urlopen(upload, timeout=10)
+    assert refused.value.code == 401
     client = Client(auth_server, auth=("editor", "s3cret"), verbose=False)
     assert "2.3公里" in client.predict(QUESTION, "[]", api_name="/answer")["text"]
+
+
+def test_login_protects_the_archive_page(auth_server: str, open_page) -> None:
+    from playwright.sync_api import expect
+
+    page = open_page(auth_server).page
+    expect(page.get_by_role("button", name="登录")).to_be_visible(timeout=ANSWER_TIMEOUT)
+    assert page.get_by_role("tab", name="资料库").count() == 0
+    page.get_by_label("用户名").fill("editor")
+    page.get_by_label("密码").fill("s3cret")
+    page.get_by_role("button", name="登录").click()
+    page.get_by_role("tab", name="资料库").click()
+    expect(page.locator("#nqa-source-list table")).to_be_visible(timeout=ANSWER_TIMEOUT)

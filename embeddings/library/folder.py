@@ -171,6 +171,14 @@ def record_inputs(settings: Settings, paths: Sequence[Path]) -> None:
 def build_inputs(settings: Settings) -> list[Path]:
     """What a rebuild reads: the recorded inputs that still exist, and the archive folder when it
     holds files; NewsqaError when that is nothing."""
+    index_dir = settings.resolved_index_dir
+    if (index_dir / "CURRENT").is_file() and not (index_dir / INPUTS_FILE).is_file():
+        # Built by a newsqa that did not record its inputs: a rebuild from the archive folder
+        # alone would drop everything else the index holds.
+        raise NewsqaError(
+            f"{index_dir} was built by an older newsqa that did not record what it read: run "
+            "`newsqa build PATHS` once with the paths it was built from; then files can be added here"
+        )
     paths = [Path(p) for p in _read_inputs(settings) if Path(p).exists()]
     if archive_files(settings):
         paths.append(settings.archive_dir)

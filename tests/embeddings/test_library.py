@@ -117,6 +117,10 @@ def test_sources_listed_inspected_and_removed(tmp_path: Path, home_settings: Set
     assert {s.name: s.status for s in list_sources(settings)}["sources/0319.md"] == "removed"
     rebuild(settings, encoder)
     assert {s.name for s in list_sources(settings)} == {"papers/0101.md"}
+    (settings.resolved_index_dir / "inputs.json").unlink()  # as an index built before it was kept
+    with pytest.raises(NewsqaError, match="run `newsqa build PATHS` once"):
+        rebuild(settings, encoder)
+    assert {s.name for s in list_sources(settings)} == {"papers/0101.md"}
     with pytest.raises(NewsqaError, match=r"holds no source named sources/0319\.md"):
         source_articles(settings, "sources/0319.md")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from embeddings.articles import Article
@@ -83,7 +83,7 @@ class ArticleDetail:
     also_printed: list[str]  # other places the same story was printed
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class _Generation:
     manifest: IndexManifest
     built: float  # when its manifest was written (epoch seconds)
@@ -107,7 +107,7 @@ class _Generation:
                 return prefix
         return source
 
-    @property
+    @cached_property  # file_of asks for every article: built once, not once a call
     def files(self) -> frozenset[str]:
         return frozenset(self.manifest.files)
 
@@ -181,13 +181,9 @@ def list_sources(settings: Settings) -> list[SourceSummary]:
             status = "indexed" if fresh else "pending"
         summary = _summary(name, status, by_file.get(name, []) if fresh else [], warnings)
         if path is not None:
-            summary = _with_file(summary, path)
+            summary = replace(summary, file=path.name, size=path.stat().st_size)
         summaries.append(summary)
     return summaries
-
-
-def _with_file(summary: SourceSummary, path: Path) -> SourceSummary:
-    return replace(summary, file=path.name, size=path.stat().st_size)
 
 
 def _row(article: Article, live: _Generation) -> ArticleRow:

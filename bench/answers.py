@@ -38,11 +38,11 @@ sys.path.insert(0, str(ROOT))
 from bench.readme import replace_section  # noqa: E402
 from bench.retrieval import cmrc_corpus, squad_paragraphs  # noqa: E402
 from embeddings.articles import Article  # noqa: E402
-from embeddings.build import build_from_paths  # noqa: E402
+from embeddings.build import build_from_paths, build_index  # noqa: E402
 from embeddings.encoding.embedding_cache import CachingEncoder  # noqa: E402
 from embeddings.encoding.encoder import load_encoder  # noqa: E402
 from embeddings.settings import Settings  # noqa: E402
-from embeddings.store.index import build_index, load_index  # noqa: E402
+from embeddings.store.index import load_index  # noqa: E402
 from qa.answer import Answer, answer_with  # noqa: E402
 from qa.reader.loading import get_reader  # noqa: E402
 from qa.reader.metrics import exact_match, f1  # noqa: E402

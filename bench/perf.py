@@ -214,9 +214,10 @@ def _bar(desc: str):
 
 
 def quality(settings: Settings, shared: Path, work: Path) -> dict:
+    from embeddings.build import build_index
     from embeddings.encoding.embedding_cache import CachingEncoder
     from embeddings.encoding.encoder import load_encoder
-    from embeddings.store.index import build_index, load_index
+    from embeddings.store.index import load_index
     from qa.retrieve import Retriever
 
     corpus = cmrc_corpus(shared)

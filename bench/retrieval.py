@@ -28,11 +28,12 @@ sys.path.insert(0, str(ROOT))
 
 from bench.readme import replace_section  # noqa: E402
 from embeddings.articles import Article  # noqa: E402
+from embeddings.build import build_index  # noqa: E402
 from embeddings.encoding.embedding_cache import CachingEncoder  # noqa: E402
 from embeddings.encoding.encoder import load_encoder  # noqa: E402
 from embeddings.settings import ChunkingSettings, Settings  # noqa: E402
 from embeddings.sources import load_articles  # noqa: E402
-from embeddings.store.index import build_index, load_index  # noqa: E402
+from embeddings.store.index import load_index  # noqa: E402
 from embeddings.store.keywords import to_simplified  # noqa: E402
 from qa.retrieve import RetrievalSettings, Retriever  # noqa: E402
 

@@ -83,9 +83,7 @@ class Article:
         """An article from its stored JSON form (`dataclasses.asdict`), nested records rebuilt."""
         row = dict(row)
         row.pop("id", None)
-        row["boxes"] = tuple(
-            PrintedBox(**{**box, "box": tuple(box["box"])}) for box in row.get("boxes", ())
-        )
+        row["boxes"] = tuple(PrintedBox(**{**box, "box": tuple(box["box"])}) for box in row.get("boxes", ()))
         row["also_printed"] = tuple(Placement(**place) for place in row.get("also_printed", ()))
         row["uncertain"] = tuple(tuple(span) for span in row.get("uncertain", ()))
         return Article(**row)

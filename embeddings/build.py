@@ -3,24 +3,38 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from embeddings.articles import Article
+from embeddings.chunking import Chunk
 from embeddings.encoding.embedding_cache import CachingEncoder
 from embeddings.encoding.encoder import Encoder, load_encoder
 from embeddings.errors import NewsqaError
 from embeddings.library.folder import archive_files, build_inputs, record_inputs
-from embeddings.settings import Settings, bundled_sample_dir
+from embeddings.settings import ChunkingSettings, Settings, bundled_sample_dir
 from embeddings.sources import load_articles
-from embeddings.store.index import IndexManifest, build_index, cited_page_images, read_manifest
+from embeddings.stages import InlineRunner, Runner, chunk_articles, in_batches
+from embeddings.store.archive_tables import extract_tables
+from embeddings.store.index import (
+    IndexManifest,
+    cited_page_images,
+    new_manifest,
+    publish_generation,
+    read_manifest,
+    same_extractors,
+    write_generation,
+)
 from embeddings.store.page_images import prune_page_images, render_page_images
 
 __all__ = [
     "ArticleChanges",
     "BuildReport",
     "build_from_paths",
+    "build_index",
     "compare_articles",
     "ensure_default_index",
     "rebuild",
@@ -29,6 +43,8 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 BUILD_LOCK_TIMEOUT = 600  # seconds a second build waits for the first before giving up
+MAX_SHARDS = 256
+PARALLEL_BATCHES = 32  # batches of articles a parallel runner gets per stage
 
 
 @dataclass(frozen=True)
@@ -68,11 +84,55 @@ def compare_articles(previous: dict[str, str], current: Sequence[Article]) -> Ar
     return ArticleChanges(len(new) - changed, changed, len(gone_sources), len(current) - len(new))
 
 
-def _previous_articles(index_dir: Path) -> dict[str, str]:
+def _previous_manifest(index_dir: Path) -> IndexManifest | None:
     try:
-        return read_manifest(index_dir)[1].articles
+        return read_manifest(index_dir)[1]
     except NewsqaError:
-        return {}
+        return None
+
+
+def _chunks(articles: Sequence[Article], chunking: ChunkingSettings, runner: Runner) -> list[Chunk]:
+    if not runner.parallel:
+        return chunk_articles(articles, chunking)
+    batches = runner.map(partial(chunk_articles, chunking=chunking), in_batches(articles, PARALLEL_BATCHES))
+    return [chunk for batch in batches for chunk in batch]
+
+
+def build_index(
+    articles: Sequence[Article],
+    encoder: Encoder,
+    index_dir: Path,
+    chunking: ChunkingSettings,
+    progress: Callable[[int, int], None] | None = None,
+    files: Sequence[str] = (),
+    warnings: Sequence[str] = (),
+    shards: int = 1,
+    runner: Runner | None = None,
+) -> IndexManifest:
+    """Chunk, embed and index `articles` into a new generation of `index_dir`, then publish it;
+    the manifest records the source `files` read and the `warnings` reading them gave.
+
+    The stages (`embeddings.stages`) run on `runner` (default: this process); `shards` > 1 stores
+    the archive as that many shards (`embeddings.store.shards`)."""
+    from embeddings.store.shards import write_sharded
+
+    runner = runner or InlineRunner()
+    started = time.perf_counter()
+    chunks = _chunks(articles, chunking, runner)
+    vectors = runner.embed(chunks, encoder, progress)
+    tables = extract_tables(articles, same_extractors(index_dir), runner)
+
+    def write(folder: Path) -> IndexManifest:
+        seconds = time.perf_counter() - started
+        manifest = new_manifest(encoder, chunking, articles, len(chunks), tables, seconds, files, warnings)
+        if shards > 1:
+            return write_sharded(folder, manifest, vectors, chunks, articles, tables, shards, runner)
+        write_generation(folder, manifest, vectors, chunks, articles, tables)
+        return manifest
+
+    manifest = publish_generation(index_dir, write)
+    log.info("index built in %s: %d articles, %d chunks", index_dir, len(articles), len(chunks))
+    return manifest
 
 
 def build_from_paths(
@@ -81,8 +141,13 @@ def build_from_paths(
     encoder: Encoder | None = None,
     progress: Callable[[int, int], None] | None = None,
     full: bool = False,
+    shards: int | None = None,
+    runner: Runner | None = None,
 ) -> BuildReport:
     """Read `paths` (default: the bundled sample), embed and publish an index.
+
+    `shards` (default: as many as the index has now, else 1) splits it into shards; `runner`
+    (e.g. `embeddings.cluster.RayRunner`) runs the stages elsewhere.
 
     Vectors of chunks embedded before (same model, same text) come from the embedding cache in
     the home dir, so a rebuild after a day's new pages only embeds those; `full=True` embeds
@@ -94,7 +159,11 @@ def build_from_paths(
     from filelock import FileLock, Timeout
 
     given = list(paths) or [bundled_sample_dir()]
-    loaded = load_articles(with_archive_folder(given, settings), unpack_dir=settings.home / "unpacked")
+    if shards is not None and not 1 <= shards <= MAX_SHARDS:
+        raise NewsqaError(f"--shards must be between 1 and {MAX_SHARDS}, got {shards}")
+    loaded = load_articles(
+        with_archive_folder(given, settings), unpack_dir=settings.home / "unpacked", runner=runner
+    )
     index_dir = settings.resolved_index_dir
     index_dir.mkdir(parents=True, exist_ok=True)
     for warning in loaded.warnings:
@@ -104,12 +173,23 @@ def build_from_paths(
     cached = CachingEncoder(model, settings.home / "embedding-cache.sqlite", read=not full)
     try:
         with FileLock(str(index_dir / ".build.lock"), timeout=BUILD_LOCK_TIMEOUT):
-            changes = compare_articles(_previous_articles(index_dir), loaded.articles)
+            previous = _previous_manifest(index_dir)
+            changes = compare_articles(previous.articles if previous else {}, loaded.articles)
+            if shards is None:
+                shards = max(1, len(previous.shards)) if previous else 1
             for warning in render_page_images(loaded.articles, index_dir):
                 log.warning(warning)
                 warnings.append(warning)
             manifest = build_index(
-                loaded.articles, cached, index_dir, settings.chunking, progress, loaded.files, warnings
+                loaded.articles,
+                cached,
+                index_dir,
+                settings.chunking,
+                progress,
+                loaded.files,
+                warnings,
+                shards,
+                runner,
             )
             record_inputs(settings, given)
             prune_page_images(index_dir, cited_page_images(index_dir))

@@ -9,6 +9,10 @@
 | batch_size  | NEWSQA_BATCH_SIZE   |            | 32                                        |
 | reader      | NEWSQA_READER       | --reader   | span: the trained span reader; or sentences |
 | max_upload_mb | NEWSQA_MAX_UPLOAD_MB |        | 200: an upload's limit (a zip: 10x unpacked) |
+| ray         | NEWSQA_RAY          | --ray      | none: one machine; `local`, `auto` or `ray://host:port` |
+| ray_workers | NEWSQA_RAY_WORKERS  | --workers  | 2: encoder actors of a Ray build          |
+| ray_cpus    | NEWSQA_RAY_CPUS     |            | 0.5: CPUs each Ray task and actor reserves |
+| ray_timeout | NEWSQA_RAY_TIMEOUT  |            | 30: seconds a search waits for a shard    |
 | llm         | NEWSQA_LLM_BASE_URL, _MODEL, _API_KEY, _TIMEOUT | | none: extractive answers |
 """
 
@@ -85,6 +89,10 @@ class Settings:
     batch_size: int = 32
     reader: str = "span"  # what reads the passages: the trained span reader, or the sentence scorer
     max_upload_mb: int = 200  # an upload through the archive page (a year of one page's PDFs)
+    ray: str | None = None  # a Ray cluster's address for builds and shard serving (embeddings.cluster)
+    ray_workers: int = 2
+    ray_cpus: float = 0.5  # fractional: whole CPUs per actor deadlock a 2-CPU node
+    ray_timeout: float = 30.0
     chunking: ChunkingSettings = field(default_factory=ChunkingSettings)
     llm: LLMSettings | None = None
 
@@ -106,6 +114,10 @@ class Settings:
             batch_size=int(env.get("NEWSQA_BATCH_SIZE") or 32),
             reader=env.get("NEWSQA_READER") or "span",
             max_upload_mb=int(env.get("NEWSQA_MAX_UPLOAD_MB") or 200),
+            ray=env.get("NEWSQA_RAY") or None,
+            ray_workers=int(env.get("NEWSQA_RAY_WORKERS") or 2),
+            ray_cpus=float(env.get("NEWSQA_RAY_CPUS") or 0.5),
+            ray_timeout=float(env.get("NEWSQA_RAY_TIMEOUT") or 30),
             llm=_llm_from_env(env),
         )
         given = {key: value for key, value in overrides.items() if value is not None}

@@ -41,6 +41,10 @@ ABSTAIN_TEXT = "检索到的文章中没有找到这个问题的答案。"
 UNRESOLVED_TEXT = (
     "没能确定“{pronoun}”指的是谁：前面的对话和它引用的文章都没有提到人物。请把“{pronoun}”换成人名再问一次。"
 )
+# A shard that died or timed out: the answer comes from the rest of the archive and says so.
+UNSEARCHED_TEXT = (
+    "注意：存档的一部分（分片 {shards}）这次没有检索到，它正在重新加载；答案可能不完整，请稍后再问。"
+)
 LIST_QUESTION = re.compile(r"哪些|哪几|有哪|什么活动|列举")
 LIST_ANSWER_TOKENS = 96  # a list (哪些…) is read whole: longer than the card's single-answer limit
 MAX_WORD_WIDENING = 4  # a span edge inside a word this short moves to the word's edge
@@ -74,6 +78,7 @@ class Answer:
     # threshold (0.5 = at the threshold). None for answers not read by the span reader.
     confidence: float | None = None
     archive: ArchiveResult | None = None  # an archive-wide answer: the count, the list, the months
+    unsearched: tuple[str, ...] = ()  # shards of a sharded archive that did not answer in time
 
 
 def confidence_words(confidence: float | None) -> str:
@@ -186,7 +191,12 @@ def answer_with(
     question = check_question(question)
     follow_up = contextualize(question, history, retriever.index)
     use_people = people_table and not (date_from or date_to)
+    retriever.unsearched.clear()
     result = _answer(retriever, question, follow_up, k, llm, (date_from, date_to), reader, use_people)
+    if retriever.unsearched:
+        missing = tuple(sorted(retriever.unsearched))
+        note = UNSEARCHED_TEXT.format(shards="、".join(missing))
+        result = replace(result, text=f"{result.text}\n\n{note}", unsearched=missing)
     return replace(result, seconds=round(time.perf_counter() - started, 3))
 
 

@@ -40,11 +40,37 @@ PrecisionOpt = Annotated[
 ]
 
 
-def _settings(home: Path | None, model: str | None, index: Path | None, precision: str | None = None):
+RayOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--ray",
+        is_flag=False,
+        flag_value="local",
+        metavar="[ADDRESS]",
+        help="run on a Ray cluster: no address starts a local one, `auto` joins the `ray start` "
+        "cluster of this machine, `ray://host:10001` a remote one; put it after the paths or write "
+        "--ray=local [env NEWSQA_RAY]",
+    ),
+]
+
+
+def _settings(
+    home: Path | None,
+    model: str | None,
+    index: Path | None,
+    precision: str | None = None,
+    ray: str | None = None,
+    **more: object,
+):
     from embeddings.settings import Settings
 
+    if ray is not None and ray not in ("local", "auto") and ":" not in ray:
+        hint = " (a path: put --ray after the paths, or write --ray=local)" if Path(ray).exists() else ""
+        raise _fail(f"--ray {ray!r} is not a Ray address{hint}; give local, auto or ray://host:port")
     try:
-        return Settings.from_env(home=home, model=model, index_dir=index, precision=precision)
+        return Settings.from_env(
+            home=home, model=model, index_dir=index, precision=precision, ray=ray, **more
+        )
     except ValueError as error:  # a bad NEWSQA_* value
         raise _fail(error) from None
 
@@ -75,12 +101,17 @@ def _progress_bar():
     return update, close
 
 
-def _build_with_progress(paths: list[Path], settings, full: bool = False):
+def _build_with_progress(paths: list[Path], settings, full: bool = False, shards: int | None = None):
     from embeddings.build import build_from_paths
 
     update, close = _progress_bar()
     try:
-        return build_from_paths(paths, settings, progress=update, full=full)
+        runner = None
+        if settings.ray is not None:
+            from embeddings.cluster import RayRunner
+
+            runner = RayRunner(settings)
+        return build_from_paths(paths, settings, progress=update, full=full, shards=shards, runner=runner)
     finally:
         close()
 
@@ -101,15 +132,25 @@ def build(
     full: Annotated[
         bool, typer.Option("--full", help="embed every chunk again instead of reusing vectors")
     ] = False,
+    shards: Annotated[
+        int | None,
+        typer.Option("--shards", help="split the index into N shards by date (default: as now, else 1)"),
+    ] = None,
+    ray: RayOpt = None,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, help="encoder actors of a --ray build [env NEWSQA_RAY_WORKERS]"),
+    ] = None,
 ) -> None:
     """Build the index from PATHS (default: the bundled 武进 sample).
 
-    Only new or changed articles are embedded; vectors of unchanged chunks are reused.
+    Only new or changed articles are embedded; vectors of unchanged chunks are reused. With
+    --ray the stages run on a Ray cluster (the result is the same index).
     """
-    settings = _settings(home, model, index, precision)
+    settings = _settings(home, model, index, precision, ray, ray_workers=workers)
     started = time.perf_counter()
     try:
-        report = _build_with_progress(paths or [], settings, full)
+        report = _build_with_progress(paths or [], settings, full, shards)
     except NewsqaError as error:
         raise _fail(error) from None
     for warning in report.warnings:
@@ -143,6 +184,7 @@ def ask(
     model: ModelOpt = None,
     home: HomeOpt = None,
     precision: PrecisionOpt = None,
+    ray: RayOpt = None,
 ) -> None:
     """Show the passages that best answer QUESTION, with title and reporter (--answer: the answer).
 
@@ -152,7 +194,7 @@ def ask(
     from qa.archive.answers import catalog_of, catalog_result
     from qa.retrieve import check_question, get_retriever
 
-    settings = _settings(home, model, index, precision)
+    settings = _settings(home, model, index, precision, ray)
     try:
         question = check_question(question)
         if not (settings.resolved_index_dir / "CURRENT").is_file() and settings.index_dir is None:
@@ -321,8 +363,29 @@ def info(index: IndexOpt = None, model: ModelOpt = None, home: HomeOpt = None) -
     typer.echo(
         f"sources     {len(sources)} files: " + ", ".join(sources[:10]) + (" …" if len(sources) > 10 else "")
     )
+    for line in _shard_lines(settings.resolved_index_dir, manifest):
+        typer.echo(line)
     for line in _reader_lines(settings):
         typer.echo(line)
+
+
+def _shard_lines(index_dir: Path, manifest) -> list[str]:
+    """What `info` says of a sharded index: each shard's size, dates and where it is served."""
+    if not manifest.shards:
+        return []
+    from embeddings.store.shards import read_serving
+
+    serving = read_serving(index_dir)
+    lines = [f"shards      {len(manifest.shards)} shards (BM25 scored with the archive's statistics)"]
+    for shard in manifest.shards:
+        days = f"{shard['first_day']} … {shard['last_day']}" if shard["first_day"] else "no dates"
+        undated = " + undated" if shard["undated"] and shard["first_day"] else ""
+        where = serving.get(shard["name"], "in the asking process (no cluster)")
+        lines.append(
+            f"  {shard['name']}  {shard['articles']} articles, {shard['chunks']} chunks, "
+            f"{shard['bytes'] / 1e6:.1f} MB, {days}{undated}; served: {where}"
+        )
+    return lines
 
 
 def _rebuild_after(settings, what: str) -> None:
@@ -460,15 +523,17 @@ def serve(
     auth: Annotated[
         str | None, typer.Option("--auth", help="require a login, user:password [env NEWSQA_AUTH]")
     ] = None,
+    ray: RayOpt = None,
 ) -> None:
     """Serve the chat UI (Gradio) at http://HOST:PORT, building the default index first if missing.
 
     Answers are extractive unless an LLM endpoint is configured; the key is read from the
-    NEWSQA_LLM_API_KEY environment variable only, never from the command line.
+    NEWSQA_LLM_API_KEY environment variable only, never from the command line. With --ray, a
+    sharded index's shards are served by actors on the Ray cluster.
     """
     from ui.server import serve as serve_ui
 
-    settings = _settings(home, model, index, precision)
+    settings = _settings(home, model, index, precision, ray)
     if llm_url:
         key = os.environ.get("NEWSQA_LLM_API_KEY", "")
         settings = replace(

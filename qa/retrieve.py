@@ -8,9 +8,9 @@ and a rebuilt index is picked up.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
-from functools import lru_cache
+from functools import lru_cache, partial
 from itertools import zip_longest
 from pathlib import Path
 
@@ -93,6 +93,9 @@ class Retriever:
     index: SearchIndex
     encoder: Encoder
     settings: RetrievalSettings = RetrievalSettings()
+    # Shards of a sharded index that did not answer a search of this retriever (one per request):
+    # an answer then says which part of the archive was not searched.
+    unsearched: set[str] = field(default_factory=set)
 
     def rank(
         self, question: str, mode: str = "hybrid", scope: DateScope | None = None
@@ -113,18 +116,20 @@ class Retriever:
         return list({chunk: (chunk, score) for chunk, score in reversed(merged)}.values())[::-1]
 
     def _rank_among(self, question: str, mode: str, allowed: np.ndarray | None) -> list[tuple[int, float]]:
-        n = self.settings.candidates
         if allowed is not None and not len(allowed):
             return []
-        dense = keyword = []
-        if mode in ("hybrid", "dense"):
-            dense = self.index.dense_search(self.encoder.encode([question], "query")[0], n, allowed)
-        if mode in ("hybrid", "keyword"):
-            keyword = self.index.keyword_search(question, n, allowed)
+        query_vector = self.encoder.encode([question], "query")[0] if mode in ("hybrid", "dense") else None
+        found = self.index.candidates(
+            query_vector,
+            question if mode in ("hybrid", "keyword") else None,
+            self.settings.candidates,
+            allowed,
+        )
+        self.unsearched.update(found.unsearched)
         if mode != "hybrid":
-            return dense or keyword
+            return found.dense or found.keyword
         return reciprocal_rank_fusion(
-            [[i for i, _ in dense], [i for i, _ in keyword]],
+            [[i for i, _ in found.dense], [i for i, _ in found.keyword]],
             k=self.settings.rrf_k,
             weights=[self.settings.dense_weight, self.settings.keyword_weight],
         )
@@ -234,15 +239,21 @@ def _cached_encoder(settings: Settings) -> Encoder:
 
 
 @lru_cache(maxsize=4)
-def _cached_index(index_dir: Path, generation: str, model_id: str) -> SearchIndex:
-    return load_index(index_dir, model_id)
+def _cached_index(index_dir: Path, generation: str, model_id: str, cluster: Settings | None) -> SearchIndex:
+    shard_pool = None
+    if cluster is not None:  # a sharded index's shards go to actors on the Ray cluster
+        from embeddings.cluster import RayShards
+
+        shard_pool = partial(RayShards.start, cluster)
+    return load_index(index_dir, model_id, shard_pool)
 
 
 def get_index(settings: Settings) -> SearchIndex:
     """The process-wide loaded index for `settings` (its live generation), without the model."""
     ensure_default_index(settings)
     index_dir = settings.resolved_index_dir
-    return _cached_index(index_dir, current_generation(index_dir).name, settings.model)
+    cluster = settings if settings.ray is not None else None
+    return _cached_index(index_dir, current_generation(index_dir).name, settings.model, cluster)
 
 
 def get_retriever(settings: Settings) -> Retriever:

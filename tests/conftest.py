@@ -112,6 +112,46 @@ def xwlb_tables(xwlb_articles: list[Article]):
     return extract_tables(xwlb_articles)
 
 
+CMRC_DEV = SHARED_DIR / "eval" / "cmrc2018" / "cmrc2018_dev.json"
+
+
+@dataclass(frozen=True)
+class SmallArchive:
+    """Three folders of three formats: the sample pages, CMRC paragraphs (undated), news stories
+    of 2024 (dated, spread over the months), and the questions that the pages answer."""
+
+    paths: list[Path]
+    questions: list[str]
+
+
+@pytest.fixture(scope="session")
+def small_archive(tmp_path_factory: pytest.TempPathFactory, eval_questions: list[dict]) -> SmallArchive:
+    if not (CMRC_DEV.is_file() and XWLB.is_file()):
+        pytest.skip("the shared CMRC dev set and 2024 news archive are needed")
+    root = tmp_path_factory.mktemp("small-archive")
+    cmrc = json.loads(CMRC_DEV.read_text(encoding="utf-8"))["data"][:16]
+    rows = [{"id": d["id"], "title": d["title"], "text": d["paragraphs"][0]["context"]} for d in cmrc]
+    (root / "cmrc").mkdir()
+    (root / "cmrc" / "cmrc.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    stories = XWLB.read_text(encoding="utf-8").splitlines()
+    (root / "news").mkdir()
+    (root / "news" / "news.jsonl").write_text("\n".join(stories[:: len(stories) // 20][:20]) + "\n")
+    questions = [q["question"] for q in eval_questions] + [
+        d["paragraphs"][0]["qas"][0]["question"] for d in cmrc
+    ]
+    return SmallArchive([bundled_sample_dir(), root / "cmrc", root / "news"], questions)
+
+
+@pytest.fixture(scope="session")
+def one_shard_index(small_archive: SmallArchive, settings: Settings, encoder) -> BuildReport:
+    """`small_archive` built on one machine as one index (the reference for sharded builds)."""
+    from embeddings.build import build_from_paths
+
+    return build_from_paths(
+        small_archive.paths, replace(settings, index_dir=settings.home / "indexes" / "small"), encoder=encoder
+    )
+
+
 @pytest.fixture(scope="session")
 def sample_articles() -> list[Article]:
     from embeddings.sources import load_articles

@@ -53,34 +53,43 @@ class CachingEncoder:
     def _key(self, text: str, kind: TextKind) -> str:
         return hashlib.sha256(f"{self.model_id}\0{self.precision}\0{kind}\0{text}".encode()).hexdigest()
 
-    def encode(self, texts: Sequence[str], kind: TextKind) -> np.ndarray:
+    def lookup(self, texts: Sequence[str], kind: TextKind) -> tuple[dict[int, np.ndarray], list[int]]:
+        """The cached vectors of `texts` by position, and the positions not cached (shortest first)."""
         db = self._connection()
         keys = [self._key(text, kind) for text in texts]
         found: dict[str, np.ndarray] = {}
-        for begin in range(
-            0, len(keys) if self.read else 0, 500
-        ):  # SQLite caps the number of bound parameters
+        for begin in range(0, len(keys) if self.read else 0, 500):  # SQLite caps bound parameters
             part = keys[begin : begin + 500]
             rows = db.execute(
                 f"SELECT key, vector FROM vectors WHERE key IN ({','.join('?' * len(part))})", part
             )
             found.update((key, np.frombuffer(blob, dtype=np.float32)) for key, blob in rows)
-        missing = sorted({i for i, key in enumerate(keys) if key not in found}, key=lambda i: len(texts[i]))
+        cached = {i: found[key] for i, key in enumerate(keys) if key in found}
+        missing = sorted((i for i in range(len(texts)) if i not in cached), key=lambda i: len(texts[i]))
+        self.hits += len(cached)
+        self.misses += len(missing)
+        return cached, missing
+
+    def store(self, texts: Sequence[str], vectors: np.ndarray, kind: TextKind) -> None:
+        """Remember `vectors`, one per text, computed elsewhere (e.g. by encoder actors)."""
+        with self._connection() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO vectors VALUES (?, ?)",
+                [
+                    (self._key(t, kind), v.astype(np.float32).tobytes())
+                    for t, v in zip(texts, vectors, strict=True)
+                ],
+            )
+
+    def encode(self, texts: Sequence[str], kind: TextKind) -> np.ndarray:
+        found, missing = self.lookup(texts, kind)
         if missing:
             fresh = self.inner.encode([texts[i] for i in missing], kind)
-            with db:
-                db.executemany(
-                    "INSERT OR REPLACE INTO vectors VALUES (?, ?)",
-                    [(keys[i], fresh[row].astype(np.float32).tobytes()) for row, i in enumerate(missing)],
-                )
-            found.update((keys[i], fresh[row]) for row, i in enumerate(missing))
-        self.hits += len(texts) - len(missing)
-        self.misses += len(missing)
-        return (
-            np.stack([found[key] for key in keys]).astype(np.float32)
-            if keys
-            else np.zeros((0, self.dimension))
-        )
+            self.store([texts[i] for i in missing], fresh, kind)
+            found.update(zip(missing, fresh, strict=True))
+        if not texts:
+            return np.zeros((0, self.dimension))
+        return np.stack([found[i] for i in range(len(texts))]).astype(np.float32)
 
     def close(self) -> None:
         if self._db is not None:

@@ -18,12 +18,18 @@ import importlib
 import logging
 from collections import Counter
 from collections.abc import Sequence
+from functools import partial
+from itertools import groupby
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from embeddings.errors import CorpusError
 from embeddings.sources.archive import ARCHIVE_SUFFIXES, unpack_archive
 from embeddings.sources.dedupe import merge_duplicates
 from embeddings.sources.reading import LoadResult, SourceFile
+
+if TYPE_CHECKING:
+    from embeddings.stages import Runner
 
 __all__ = ["FORMAT_MODULES", "SUPPORTED_SUFFIXES", "iter_source_files", "load_articles"]
 
@@ -39,6 +45,10 @@ FORMAT_MODULES = {
     "printed.pdf": (".pdf",),
     "printed.image": (".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp"),
 }
+# Formats whose cross-file facts (a page PDF's 转第3版) stay within one folder, an issue: a
+# parallel build reads their folders as separate batches. An e-paper's page index may link pages
+# anywhere in the site, and Founder XML continues across an issue's files, so those read whole.
+FOLDER_BATCHED = frozenset(("text", "jsonl", "printed.pdf", "printed.image"))
 SUPPORTED_SUFFIXES = tuple(sorted({s for suffixes in FORMAT_MODULES.values() for s in suffixes}))
 # What a saved web site also holds; never a source, never worth a warning.
 _WEB_ASSETS = frozenset(
@@ -140,11 +150,25 @@ def _read_module(name: str):
     return importlib.import_module(f"embeddings.sources.{name}")
 
 
-def load_articles(paths: Sequence[Path], unpack_dir: Path | None = None) -> LoadResult:
+def _read_batch(module_name: str, files: Sequence[SourceFile]) -> LoadResult:
+    return _read_module(module_name).read_articles(files)
+
+
+def _batches(module_name: str, files: list[SourceFile], runner: Runner | None) -> list[list[SourceFile]]:
+    if runner is None or not runner.parallel or module_name not in FOLDER_BATCHED:
+        return [files]
+    return [list(group) for _, group in groupby(files, key=lambda file: file.path.parent)]
+
+
+def load_articles(
+    paths: Sequence[Path], unpack_dir: Path | None = None, runner: Runner | None = None
+) -> LoadResult:
     """All articles in the given files, folders and zips; a bad file becomes a warning.
 
-    Zips are unpacked under `unpack_dir` (default: a temporary folder). Raises CorpusError when a
-    path does not exist, a folder holds no supported file, or no article at all could be loaded.
+    Zips are unpacked under `unpack_dir` (default: a temporary folder). A parallel `runner` reads
+    the folders of a format as separate batches (see FOLDER_BATCHED), in the same order. Raises
+    CorpusError when a path does not exist, a folder holds no supported file, or no article at
+    all could be loaded.
     """
     files, warnings = _source_files(paths, unpack_dir)
     articles = []
@@ -154,11 +178,13 @@ def load_articles(paths: Sequence[Path], unpack_dir: Path | None = None) -> Load
         mine = [f for f in files if f.path.suffix.lower() in suffixes and resolved[f] not in covered]
         if not mine:
             continue
-        result = _read_module(module_name).read_articles(mine)
-        articles.extend(result.articles)
-        warnings.extend(result.warnings)
-        covered |= {path.resolve() for path in result.covers}
-        logger.debug("%s: %d files, %d articles", module_name, len(mine), len(result.articles))
+        batches = _batches(module_name, mine, runner)
+        read = partial(_read_batch, module_name)
+        for result in runner.map(read, batches) if runner else map(read, batches):
+            articles.extend(result.articles)
+            warnings.extend(result.warnings)
+            covered |= {path.resolve() for path in result.covers}
+        logger.debug("%s: %d files in %d batches", module_name, len(mine), len(batches))
     if not articles:
         details = "; ".join(warnings) or "no text found"
         raise CorpusError(f"no articles could be loaded from {len(files)} file(s): {details}")

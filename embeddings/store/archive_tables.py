@@ -18,7 +18,7 @@ import inspect
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from embeddings.extract.entities import EntityRecord, entities_in_articles
 from embeddings.extract.people import PersonRecord, people_in_articles
 from embeddings.sources import dedupe
 from embeddings.sources.dedupe import reprint_groups
+from embeddings.stages import Runner, in_batches
 
 PARALLEL_MIN_CHARS = 2_000_000  # ~40 s of extraction on one core, against ~5 s to start workers
 MAX_WORKERS = 8
@@ -86,13 +87,18 @@ def _mentions_of(articles: Sequence[Article]) -> tuple[list[PersonRecord], list[
     return people_in_articles(articles), entities_in_articles(articles)
 
 
-def _mentions(articles: Sequence[Article]) -> tuple[list[PersonRecord], list[EntityRecord]]:
+def _mentions(
+    articles: Sequence[Article], runner: Runner | None = None
+) -> tuple[list[PersonRecord], list[EntityRecord]]:
     """People and entity mentions of `articles`, on every core when there is enough text: jieba
     holds the GIL, so only processes run it in parallel. Each worker is spawned (not forked from
     a process that may run threads) and loads jieba's dictionaries (~4 s), worth it past
-    PARALLEL_MIN_CHARS; articles are independent, so the result is the same either way."""
+    PARALLEL_MIN_CHARS; articles are independent, so the result is the same either way. A
+    parallel `runner` (a Ray cluster) gets the batches instead."""
     import os
 
+    if runner is not None and runner.parallel:
+        return _joined(runner.map(_mentions_of, in_batches(articles, MAX_WORKERS * BATCHES_PER_WORKER)))
     workers = min(os.cpu_count() or 1, MAX_WORKERS)
     if workers < 2 or sum(len(a.text) for a in articles) < PARALLEL_MIN_CHARS:
         return _mentions_of(articles)
@@ -100,25 +106,33 @@ def _mentions(articles: Sequence[Article]) -> tuple[list[PersonRecord], list[Ent
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    size = -(-len(articles) // (workers * BATCHES_PER_WORKER))
-    batches = [articles[i : i + size] for i in range(0, len(articles), size)]
-    found_people: list[PersonRecord] = []
-    found_entities: list[EntityRecord] = []
+    batches = in_batches(articles, workers * BATCHES_PER_WORKER)
     context = multiprocessing.get_context("spawn")
     try:
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            for batch_people, batch_entities in pool.map(_mentions_of, batches):
-                found_people += batch_people
-                found_entities += batch_entities
+            return _joined(pool.map(_mentions_of, batches))
     except BrokenProcessPool as error:  # a worker could not start (e.g. a main module run from stdin)
         log.warning("extracting on one core: the worker processes failed (%s)", error)
         return _mentions_of(articles)
+
+
+def _joined(
+    results: Iterable[tuple[list[PersonRecord], list[EntityRecord]]],
+) -> tuple[list[PersonRecord], list[EntityRecord]]:
+    found_people: list[PersonRecord] = []
+    found_entities: list[EntityRecord] = []
+    for batch_people, batch_entities in results:
+        found_people += batch_people
+        found_entities += batch_entities
     return found_people, found_entities
 
 
-def extract_tables(articles: Sequence[Article], previous: Path | None = None) -> ArchiveTables:
+def extract_tables(
+    articles: Sequence[Article], previous: Path | None = None, runner: Runner | None = None
+) -> ArchiveTables:
     """The tables of `articles`; mentions of articles already in `previous` (a generation folder
-    built by the same extractors) are copied from it instead of extracted again."""
+    built by the same extractors) are copied from it instead of extracted again. The reprint
+    groups compare every story with every other, so they are made here, not in batches."""
     started = time.perf_counter()
     wanted = {a.id for a in articles}
     known_people: dict[str, list[PersonRecord]] = {}
@@ -135,7 +149,7 @@ def extract_tables(articles: Sequence[Article], previous: Path | None = None) ->
     new = [a for a in articles if a.id not in seen]
     found_people = {a.id: [] for a in new} | known_people
     found_entities = {a.id: [] for a in new} | known_entities
-    new_people, new_entities = _mentions(new)
+    new_people, new_entities = _mentions(new, runner)
     for record in new_people:
         found_people[record.article_id].append(record)
     for record in new_entities:

@@ -15,6 +15,7 @@ Layout of an index directory::
         chunk_dates.npy      (chunk id, first day, last day) per publication or event date
         articles.jsonl       one Article per line
 
+A sharded index's generation holds one such folder per shard (`embeddings.store.shards`).
 A build writes a new generation, then swaps CURRENT; an interrupted build leaves only an unused
 folder, so the previous index stays loadable. Nothing here is pickled.
 """
@@ -39,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from embeddings.articles import Article
-from embeddings.chunking import Chunk, chunk_article
+from embeddings.chunking import Chunk
 from embeddings.encoding.encoder import Encoder
 from embeddings.errors import IndexMismatchError, IndexMissingError
 from embeddings.extract.dates import DateRange, parse_iso
@@ -48,20 +49,22 @@ from embeddings.settings import ChunkingSettings
 from embeddings.store.archive_tables import (
     TABLE_FILES,
     ArchiveTables,
-    extract_tables,
     extractor_digest,
     write_tables,
 )
-from embeddings.store.keywords import KeywordTokenizer
+from embeddings.store.keywords import KeywordStats, KeywordTokenizer, keyword_index
 
 __all__ = [
     "SCHEMA_VERSION",
+    "Candidates",
     "IndexManifest",
     "SearchIndex",
-    "build_index",
     "load_index",
+    "new_manifest",
+    "publish_generation",
     "read_jsonl",
     "read_manifest",
+    "write_generation",
 ]
 
 log = logging.getLogger(__name__)
@@ -81,7 +84,6 @@ INDEX_FILES = (
     "chunk_dates.npy",
     *TABLE_FILES,
 )
-ENCODE_BATCH = 64  # chunks per encode call; sorted by length so a batch pads little
 # Exact search scans every vector (1.5 KB each) per query: ~16 ms at 100k chunks on 2 cores
 # (measured), so ~3 ms at 20k. Beyond EXACT_SEARCH_MAX an HNSW graph answers in ~1.5 ms.
 # e5 vectors crowd together: at 100k chunks M=32 / efConstruction 80 gave recall@10 0.966
@@ -114,6 +116,9 @@ class IndexManifest:
     tables: dict[str, int] = field(default_factory=dict)  # distinct people, places, … and reprints
     files: list[str] = field(default_factory=list)  # the source files read (a zip as one)
     warnings: list[str] = field(default_factory=list)  # what reading them warned of
+    shards: list[dict] = field(
+        default_factory=list
+    )  # a sharded index's ShardInfo rows (embeddings.store.shards)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=2)
@@ -141,25 +146,6 @@ def _versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             continue
     return found
-
-
-def encode_chunks(
-    chunks: Sequence[Chunk], encoder: Encoder, progress: Callable[[int, int], None] | None = None
-) -> np.ndarray:
-    """Passage vectors for `chunks`, in order, encoded in length-sorted batches.
-
-    `progress(done, total)` is called after each batch.
-    """
-    vectors = np.zeros((len(chunks), encoder.dimension), dtype=np.float32)
-    order = sorted(range(len(chunks)), key=lambda i: len(chunks[i].text))
-    if progress:
-        progress(0, len(order))
-    for begin in range(0, len(order), ENCODE_BATCH):
-        batch = order[begin : begin + ENCODE_BATCH]
-        vectors[batch] = encoder.encode([chunks[i].text for i in batch], "passage")
-        if progress:
-            progress(min(begin + ENCODE_BATCH, len(order)), len(order))
-    return vectors
 
 
 def vector_index_kind(count: int) -> str:
@@ -200,27 +186,32 @@ def _write_jsonl(path: Path, rows: Sequence[object]) -> None:
             out.write(json.dumps(asdict(row), ensure_ascii=False) + "\n")
 
 
-def _write_generation(
+def write_generation(
     folder: Path,
     manifest: IndexManifest,
     vectors: np.ndarray,
     chunks: Sequence[Chunk],
     articles: Sequence[Article],
     tables: ArchiveTables,
+    keyword_words: Sequence[str] | None = None,
+    keyword_stats: KeywordStats | None = None,
 ) -> None:
-    import bm25s
+    """Store one generation (or one shard of a sharded one) in `folder`.
+
+    `keyword_words` (default: the names in `tables`) go into jieba's dictionary, so 乔俊杰 stays
+    one token in chunks and questions; a shard is given the whole archive's names and its
+    `keyword_stats`, so it tokenizes and scores as a single index would."""
     import faiss
 
     faiss.write_index(make_vector_index(vectors, manifest.vector_index), str(folder / "vectors.faiss"))
     write_tables(folder, tables)
-    # People's names go into jieba's dictionary, so 乔俊杰 stays one token in chunks and questions.
-    tokenizer = KeywordTokenizer(extra_words=sorted({p.name for p in tables.people}))
+    words = sorted({p.name for p in tables.people}) if keyword_words is None else list(keyword_words)
+    tokenizer = KeywordTokenizer(extra_words=words)
     (folder / "keywords.json").write_text(
         json.dumps({"extra_words": list(tokenizer.extra_words)}, ensure_ascii=False)
     )
-    keyword_index = bm25s.BM25()
-    keyword_index.index(tokenizer.token_ids(c.keyword_text for c in chunks), show_progress=False)
-    keyword_index.save(str(folder / "bm25"))
+    tokenized = tokenizer.token_ids(c.keyword_text for c in chunks)
+    keyword_index(tokenized, keyword_stats).save(str(folder / "bm25"))
     _write_jsonl(folder / "chunks.jsonl", chunks)
     np.save(folder / "chunk_dates.npy", chunk_date_table(chunks), allow_pickle=False)
     _write_jsonl(folder / "articles.jsonl", articles)
@@ -252,7 +243,7 @@ def _publish(index_dir: Path, generation: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def _same_extractors(index_dir: Path) -> Path | None:
+def same_extractors(index_dir: Path) -> Path | None:
     """The live generation, when its archive tables were made by today's extractors."""
     try:
         folder, manifest = read_manifest(index_dir)
@@ -261,53 +252,57 @@ def _same_extractors(index_dir: Path) -> Path | None:
     return folder if manifest.extraction == extractor_digest() else None
 
 
-def build_index(
-    articles: Sequence[Article],
+def new_manifest(
     encoder: Encoder,
-    index_dir: Path,
     chunking: ChunkingSettings,
-    progress: Callable[[int, int], None] | None = None,
+    articles: Sequence[Article],
+    chunk_count: int,
+    tables: ArchiveTables,
+    build_seconds: float,
     files: Sequence[str] = (),
     warnings: Sequence[str] = (),
 ) -> IndexManifest:
-    """Chunk, embed and index `articles` into a new generation of `index_dir`, then publish it;
-    the manifest records the source `files` read and the `warnings` reading them gave."""
-    started = time.perf_counter()
-    chunks = [chunk for article in articles for chunk in chunk_article(article, chunking)]
-    vectors = encode_chunks(chunks, encoder, progress)
-    tables = extract_tables(articles, _same_extractors(index_dir))
+    """The manifest of a generation holding `articles` (or of one shard of them)."""
+    return IndexManifest(
+        schema_version=SCHEMA_VERSION,
+        model_id=encoder.model_id,
+        dimension=encoder.dimension,
+        chunking={"size": chunking.size, "overlap": chunking.overlap},
+        counts={"articles": len(articles), "chunks": chunk_count},
+        articles={a.id: a.source for a in articles},
+        built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        build_seconds=round(build_seconds, 2),
+        versions=_versions(),
+        precision=encoder.precision,
+        vector_index=vector_index_kind(chunk_count),
+        formats=dict(Counter(a.format for a in articles).most_common()),
+        page_images=len({box.image for a in articles for box in a.boxes if box.image}),
+        extraction=extractor_digest(),
+        table_seconds=tables.seconds,
+        tables=tables.summary(),
+        files=list(files),
+        warnings=list(warnings),
+    )
+
+
+def publish_generation(index_dir: Path, write: Callable[[Path], IndexManifest]) -> IndexManifest:
+    """Run `write(folder)` into a new generation folder of `index_dir`, then make it the live one;
+    returns the manifest `write` stored.
+
+    Until the rename, the folder is hidden and unused; on any failure (a cancelled build
+    included) it is deleted, so the previous generation stays live and nothing half-written is
+    left."""
     generations = index_dir / "generations"
     generations.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".building-", dir=generations))
     try:
-        manifest = IndexManifest(
-            schema_version=SCHEMA_VERSION,
-            model_id=encoder.model_id,
-            dimension=encoder.dimension,
-            chunking={"size": chunking.size, "overlap": chunking.overlap},
-            counts={"articles": len(articles), "chunks": len(chunks)},
-            articles={a.id: a.source for a in articles},
-            built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            build_seconds=round(time.perf_counter() - started, 2),
-            versions=_versions(),
-            precision=encoder.precision,
-            vector_index=vector_index_kind(len(chunks)),
-            formats=dict(Counter(a.format for a in articles).most_common()),
-            page_images=len({box.image for a in articles for box in a.boxes if box.image}),
-            extraction=extractor_digest(),
-            table_seconds=tables.seconds,
-            tables=tables.summary(),
-            files=list(files),
-            warnings=list(warnings),
-        )
-        _write_generation(work, manifest, vectors, chunks, articles, tables)
+        manifest = write(work)
         final = generations / f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:8]}"
         os.replace(work, final)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
     _publish(index_dir, final)
-    log.info("index built in %s: %d articles, %d chunks", index_dir, len(articles), len(chunks))
     return manifest
 
 
@@ -329,6 +324,15 @@ class StoredChunks(Sequence[Chunk]):
         return Chunk(**json.loads(self._lines[i]))
 
 
+@dataclass(frozen=True)
+class Candidates:
+    """What one search asks of an index: its best dense and BM25 chunks, (chunk id, score)."""
+
+    dense: list[tuple[int, float]]
+    keyword: list[tuple[int, float]]
+    unsearched: tuple[str, ...] = ()  # shards of a sharded index that did not answer
+
+
 @dataclass(eq=False)  # identity equality: an index is hashable, so per-index caches can key on it
 class SearchIndex:
     manifest: IndexManifest
@@ -347,7 +351,7 @@ class SearchIndex:
         """The n nearest chunks; with `allowed` (chunk ids), only among those."""
         import faiss
 
-        n = min(n, len(self.chunks))
+        n = min(n, self.vectors.ntotal)
         query = query_vector.reshape(1, -1).astype(np.float32)
         if allowed is not None and len(allowed) <= FILTERED_EXACT_MAX:
             # A graph walk that may only stop at a few allowed nodes degrades; scanning them is exact.
@@ -357,6 +361,16 @@ class SearchIndex:
         params = None if allowed is None else faiss.SearchParameters(sel=faiss.IDSelectorBatch(allowed))
         scores, ids = self.vectors.search(query, n, params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+
+    def candidates(
+        self, query_vector: np.ndarray | None, question: str | None, n: int, allowed: np.ndarray | None = None
+    ) -> Candidates:
+        """The n best dense chunks for `query_vector` and BM25 chunks for `question` (either may be
+        None: not searched); with `allowed` (chunk ids), only among those."""
+        return Candidates(
+            self.dense_search(query_vector, n, allowed) if query_vector is not None else [],
+            self.keyword_search(question, n, allowed) if question is not None else [],
+        )
 
     def chunks_within(self, window: DateRange) -> np.ndarray:
         """Ids of the chunks published in, or telling of events in, `window`.
@@ -435,12 +449,22 @@ def read_people(index_dir: Path) -> list[PersonRecord]:
     return [PersonRecord(**row) for row in read_jsonl(path)] if path.is_file() else []
 
 
-def load_index(index_dir: Path, model_id: str) -> SearchIndex:
-    """Load the live index; fail if it was built by another model or schema version."""
-    import bm25s
-    import faiss
+def load_index(index_dir: Path, model_id: str, shard_pool: Callable | None = None) -> SearchIndex:
+    """Load the live index; fail if it was built by another model or schema version.
 
+    A sharded index comes back as a `ShardedIndex`; its shards' search structures are loaded by
+    `shard_pool(folders)` (e.g. onto a Ray cluster), by default in this process."""
     folder, manifest = read_manifest(index_dir)
+    _check(index_dir, folder, manifest, model_id)
+    if manifest.shards:
+        from embeddings.store.shards import load_sharded, shard_folders
+
+        pool = shard_pool(shard_folders(folder, manifest)) if shard_pool else None
+        return load_sharded(folder, manifest, pool)
+    return load_generation(folder)
+
+
+def _check(index_dir: Path, folder: Path, manifest: IndexManifest, model_id: str) -> None:
     rebuild = f"rebuild it with `newsqa build --index {index_dir} --model {model_id}`"
     if manifest.schema_version != SCHEMA_VERSION:
         raise IndexMismatchError(
@@ -452,27 +476,42 @@ def load_index(index_dir: Path, model_id: str) -> SearchIndex:
             f"index at {index_dir} was built with model {manifest.model_id!r}, not {model_id!r}: {rebuild}, "
             f"or ask with --model {manifest.model_id}"
         )
-    missing = [name for name in INDEX_FILES if not (folder / name).exists()]
+    names = (*TABLE_FILES, "manifest.json") if manifest.shards else INDEX_FILES
+    missing = [name for name in names if not (folder / name).exists()]
     if missing:
         raise IndexMismatchError(f"index at {index_dir} lacks {', '.join(missing)}: {rebuild}")
-    articles = {row["id"]: _article_from_row(row) for row in read_jsonl(folder / "articles.jsonl")}
+
+
+def load_generation(folder: Path, search_only: bool = False) -> SearchIndex:
+    """One generation folder (or one shard), checked by `load_index`; `search_only` loads what
+    searching needs (vectors, keyword index, tokenizer) and leaves out the text: a shard served
+    elsewhere."""
+    import bm25s
+    import faiss
+
+    manifest = IndexManifest.from_json((folder / "manifest.json").read_text(encoding="utf-8"))
     vectors = faiss.read_index(str(folder / "vectors.faiss"))
     if manifest.vector_index == "hnsw":
         vectors.hnsw.efSearch = HNSW_EF_SEARCH
+    text = not search_only
     return SearchIndex(
         manifest=manifest,
-        chunks=StoredChunks([line for line in (folder / "chunks.jsonl").read_bytes().split(b"\n") if line]),
-        articles=articles,
+        chunks=StoredChunks(
+            [line for line in (folder / "chunks.jsonl").read_bytes().split(b"\n") if line] if text else []
+        ),
+        articles={row["id"]: article_from_row(row) for row in read_jsonl(folder / "articles.jsonl")}
+        if text
+        else {},
         vectors=vectors,
         keywords=bm25s.BM25.load(str(folder / "bm25"), mmap=False),
         tokenizer=KeywordTokenizer(**json.loads((folder / "keywords.json").read_text(encoding="utf-8"))),
-        people=[PersonRecord(**row) for row in read_jsonl(folder / "people.jsonl")],
+        people=[PersonRecord(**row) for row in read_jsonl(folder / "people.jsonl")] if text else [],
         chunk_dates=np.load(folder / "chunk_dates.npy", allow_pickle=False),
         folder=folder,
     )
 
 
-def _article_from_row(row: dict) -> Article:
+def article_from_row(row: dict) -> Article:
     stored_id = row["id"]
     article = Article.from_row(row)
     if article.id != stored_id:

@@ -64,8 +64,10 @@ def render_page_images(articles: Sequence[Article], index_dir: Path) -> list[str
         try:
             image = _render(file, page)
         except Exception as exc:  # any decoder failure only costs the picture, never the build
-            warnings.append(f"{file} page {page}: could not render the page image ({exc}); "
-                            "its citations show the text without the page")
+            warnings.append(
+                f"{file} page {page}: could not render the page image ({exc}); "
+                "its citations show the text without the page"
+            )
             continue
         partial = target.with_name(f".{target.name}.partial")
         image.save(partial, "JPEG", quality=_JPEG_QUALITY)

@@ -9,13 +9,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import embeddings.build as build_module
+import embeddings.stages as stages
 import embeddings.store.index as index_module
 from embeddings.articles import Article
-from embeddings.build import BuildReport
+from embeddings.build import BuildReport, build_index
 from embeddings.chunking import chunk_article
 from embeddings.errors import IndexMismatchError, IndexMissingError
 from embeddings.settings import DEFAULT_MODEL, ChunkingSettings, Settings, bundled_sample_dir
-from embeddings.store.index import SCHEMA_VERSION, build_index, encode_chunks, load_index, read_manifest
+from embeddings.stages import encode_chunks
+from embeddings.store.index import SCHEMA_VERSION, load_index, read_manifest
 
 CHUNKING = ChunkingSettings()
 
@@ -155,7 +158,7 @@ def test_tampered_article_is_detected(tmp_path: Path, sample_articles: list[Arti
 def test_encode_chunks_keeps_order_and_reports_progress(
     sample_articles: list[Article], fake_encoder, monkeypatch
 ) -> None:
-    monkeypatch.setattr(index_module, "ENCODE_BATCH", 4)
+    monkeypatch.setattr(stages, "ENCODE_BATCH", 4)
     chunks = [c for a in sample_articles[:3] for c in chunk_article(a, CHUNKING)]
     calls: list[tuple[int, int]] = []
     vectors = encode_chunks(chunks, fake_encoder, lambda done, total: calls.append((done, total)))
@@ -200,7 +203,7 @@ def test_build_failing_while_encoding_leaves_the_index_alone(
     build_index(sample_articles[:3], fake_encoder, tmp_path, CHUNKING)
     build_index(sample_articles[:5], fake_encoder, tmp_path, CHUNKING)
     before = _snapshot(tmp_path)
-    monkeypatch.setattr(index_module, "ENCODE_BATCH", 4)
+    monkeypatch.setattr(stages, "ENCODE_BATCH", 4)
     fake_encoder.fail_after = fake_encoder.calls + 1  # the first batch works, the second raises
     with pytest.raises(RuntimeError, match="fake encoder fails"):
         build_index(sample_articles, fake_encoder, tmp_path, CHUNKING)
@@ -214,13 +217,13 @@ def test_build_failing_while_writing_leaves_the_index_alone(
     build_index(sample_articles[:3], fake_encoder, tmp_path, CHUNKING)
     build_index(sample_articles[:5], fake_encoder, tmp_path, CHUNKING)
     before = _snapshot(tmp_path)
-    write_generation = index_module._write_generation
+    write_generation = build_module.write_generation
 
     def write_then_fail(folder: Path, *args) -> None:
         write_generation(folder, *args)  # a complete generation on disk, not yet published
         raise OSError("disk full")
 
-    monkeypatch.setattr(index_module, "_write_generation", write_then_fail)
+    monkeypatch.setattr(build_module, "write_generation", write_then_fail)
     with pytest.raises(OSError, match="disk full"):
         build_index(sample_articles, fake_encoder, tmp_path, CHUNKING)
     _assert_untouched(tmp_path, before, fake_encoder.model_id)

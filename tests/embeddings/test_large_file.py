@@ -32,7 +32,8 @@ BUILD = textwrap.dedent(
     import hashlib, sys
     from pathlib import Path
     import numpy as np
-    from embeddings.store.index import build_index, load_index
+    from embeddings.build import build_index
+    from embeddings.store.index import load_index
     from embeddings.settings import ChunkingSettings
     from embeddings.sources import load_articles
 

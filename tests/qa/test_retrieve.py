@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from embeddings.articles import Article
-from embeddings.build import BuildReport
+from embeddings.build import BuildReport, build_index
 from embeddings.chunking import Chunk
 from embeddings.settings import ChunkingSettings, Settings
-from embeddings.store.index import SearchIndex, build_index
+from embeddings.store.index import SearchIndex
 from qa import IndexMismatchError, IndexMissingError, PassageHit, QuestionError, retrieve
 from qa.retrieve import MAX_QUESTION_CHARS, RetrievalSettings, Retriever, get_retriever
 

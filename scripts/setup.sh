@@ -15,7 +15,7 @@ fi
 [ -x .venv/bin/python ] || "$python" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -c 'import torch' 2>/dev/null || .venv/bin/python -m pip install --quiet torch==2.13.0
-.venv/bin/python -m pip install --quiet -e ".[test]"
+.venv/bin/python -m pip install --quiet -e ".[test,ray]"
 # rapidocr-onnxruntime asks for opencv-python, which needs the X11/OpenGL libraries of a desktop;
 # the headless build of the same version is the same library without them.
 if .venv/bin/python -m pip show --quiet opencv-python >/dev/null 2>&1; then

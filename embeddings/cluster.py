@@ -28,7 +28,7 @@ from embeddings.errors import NewsqaError
 from embeddings.settings import Settings
 from embeddings.stages import ENCODE_BATCH, R, T
 from embeddings.store.index import Candidates, load_generation
-from embeddings.store.shards import record_serving
+from embeddings.store.shards import ShardQuery, ShardRequests, record_serving
 
 __all__ = ["RayRunner", "RayShards", "connect"]
 
@@ -138,11 +138,9 @@ class ShardActor:
         self.index = load_generation(Path(folder), search_only=True)
         self.searches = 0
 
-    def search(
-        self, allowed: np.ndarray | None, query_vector: np.ndarray | None, question: str | None, n: int
-    ) -> Candidates:
+    def search(self, allowed: np.ndarray | None, query: ShardQuery) -> Candidates:
         self.searches += 1
-        return self.index.candidates(query_vector, question, n, allowed)
+        return query.run(self.index, allowed)
 
     def describe(self) -> dict:
         """Where the actor runs and how often it searched (for `newsqa info` and the tests)."""
@@ -184,20 +182,11 @@ class RayShards:
 
         return ray.remote(ShardActor).options(num_cpus=self.cpus, max_restarts=0).remote(str(folder))
 
-    def search(
-        self,
-        requests: dict[int, np.ndarray | None],
-        query_vector: np.ndarray | None,
-        question: str | None,
-        n: int,
-    ) -> tuple[dict[int, Candidates], list[int]]:
+    def search(self, requests: ShardRequests, query: ShardQuery) -> tuple[dict[int, Candidates], list[int]]:
         import ray
         from ray.exceptions import ActorDiedError, ActorUnavailableError, GetTimeoutError, RayActorError
 
-        refs = {
-            s: self.actors[s].search.remote(allowed, query_vector, question, n)
-            for s, allowed in requests.items()
-        }
+        refs = {s: self.actors[s].search.remote(allowed, query) for s, allowed in requests.items()}
         ray.wait(list(refs.values()), num_returns=len(refs), timeout=self.timeout)
         results: dict[int, Candidates] = {}
         failed: list[int] = []

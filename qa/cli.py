@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -44,8 +45,6 @@ RayOpt = Annotated[
     str | None,
     typer.Option(
         "--ray",
-        is_flag=False,
-        flag_value="local",
         metavar="[ADDRESS]",
         help="run on a Ray cluster: no address starts a local one, `auto` joins the `ray start` "
         "cluster of this machine, `ray://host:10001` a remote one; put it after the paths or write "
@@ -554,6 +553,15 @@ def serve(
         close()
 
 
+def _bare_ray_flag(args: list[str]) -> list[str]:
+    """`--ray` with no address (last, or before another option) means a local cluster; Typer's
+    options have no optional values, so it is spelled `--ray=local` for it."""
+    return [
+        "--ray=local" if arg == "--ray" and (i + 1 == len(args) or args[i + 1].startswith("-")) else arg
+        for i, arg in enumerate(args)
+    ]
+
+
 def main() -> None:
     # Level on the handler, not only the root: bm25s sets its own logger to DEBUG on import.
     handler = logging.StreamHandler()
@@ -563,4 +571,4 @@ def main() -> None:
     # The CLI shows its own progress; the libraries' load bars would only add noise.
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    app()
+    app(args=_bare_ray_flag(sys.argv[1:]))

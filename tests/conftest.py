@@ -129,13 +129,13 @@ def small_archive(tmp_path_factory: pytest.TempPathFactory, eval_questions: list
     if not (CMRC_DEV.is_file() and XWLB.is_file()):
         pytest.skip("the shared CMRC dev set and 2024 news archive are needed")
     root = tmp_path_factory.mktemp("small-archive")
-    cmrc = json.loads(CMRC_DEV.read_text(encoding="utf-8"))["data"][:16]
+    cmrc = json.loads(CMRC_DEV.read_text(encoding="utf-8"))["data"][:10]
     rows = [{"id": d["id"], "title": d["title"], "text": d["paragraphs"][0]["context"]} for d in cmrc]
     (root / "cmrc").mkdir()
     (root / "cmrc" / "cmrc.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
     stories = XWLB.read_text(encoding="utf-8").splitlines()
     (root / "news").mkdir()
-    (root / "news" / "news.jsonl").write_text("\n".join(stories[:: len(stories) // 20][:20]) + "\n")
+    (root / "news" / "news.jsonl").write_text("\n".join(stories[:: len(stories) // 12][:12]) + "\n")
     questions = [q["question"] for q in eval_questions] + [
         d["paragraphs"][0]["qas"][0]["question"] for d in cmrc
     ]

@@ -55,6 +55,7 @@ __all__ = [
     "LocalShards",
     "ShardInfo",
     "ShardPool",
+    "ShardQuery",
     "ShardedIndex",
     "load_sharded",
     "plan_shards",
@@ -199,18 +200,28 @@ def write_sharded(
     return sharded
 
 
+@dataclass(frozen=True)
+class ShardQuery:
+    """One search sent to the shards: the query vector (None: no dense search), the question
+    (None: no BM25) and how many candidates of each."""
+
+    vector: np.ndarray | None
+    question: str | None
+    n: int
+
+    def run(self, index: SearchIndex, allowed: np.ndarray | None) -> Candidates:
+        return index.candidates(self.vector, self.question, self.n, allowed)
+
+
+# Shard number -> the ids (local to the shard) a search may return; None: any of its chunks.
+ShardRequests = dict[int, np.ndarray | None]
+
+
 class ShardPool(Protocol):
     """Where the shards' search structures live and answer: in this process or on a cluster."""
 
-    def search(
-        self,
-        requests: dict[int, np.ndarray | None],
-        query_vector: np.ndarray | None,
-        question: str | None,
-        n: int,
-    ) -> tuple[dict[int, Candidates], list[int]]:
-        """Each requested shard's candidates (shard -> its chunk ids allowed, None for all), and
-        the shards that did not answer."""
+    def search(self, requests: ShardRequests, query: ShardQuery) -> tuple[dict[int, Candidates], list[int]]:
+        """Each requested shard's candidates, and the shards that did not answer."""
         ...
 
     def placement(self) -> list[str]:
@@ -228,17 +239,8 @@ class LocalShards:
     def load(cls, folders: Sequence[Path]) -> LocalShards:
         return cls([load_generation(folder, search_only=True) for folder in folders])
 
-    def search(
-        self,
-        requests: dict[int, np.ndarray | None],
-        query_vector: np.ndarray | None,
-        question: str | None,
-        n: int,
-    ) -> tuple[dict[int, Candidates], list[int]]:
-        return {
-            s: self.shards[s].candidates(query_vector, question, n, allowed)
-            for s, allowed in requests.items()
-        }, []
+    def search(self, requests: ShardRequests, query: ShardQuery) -> tuple[dict[int, Candidates], list[int]]:
+        return {s: query.run(self.shards[s], allowed) for s, allowed in requests.items()}, []
 
     def placement(self) -> list[str]:
         return ["this process"] * len(self.shards)
@@ -260,7 +262,7 @@ class ShardedIndex(SearchIndex):
     pool: ShardPool | None = None
     stats: KeywordStats = field(default_factory=KeywordStats)
 
-    def shards_for(self, allowed: np.ndarray | None) -> dict[int, np.ndarray | None]:
+    def shards_for(self, allowed: np.ndarray | None) -> ShardRequests:
         """The shards a search among `allowed` (all chunks when None) must ask, with their local ids."""
         if allowed is None:
             return dict.fromkeys(range(len(self.shards)))
@@ -275,7 +277,7 @@ class ShardedIndex(SearchIndex):
     def candidates(
         self, query_vector: np.ndarray | None, question: str | None, n: int, allowed: np.ndarray | None = None
     ) -> Candidates:
-        results, failed = self.pool.search(self.shards_for(allowed), query_vector, question, n)
+        results, failed = self.pool.search(self.shards_for(allowed), ShardQuery(query_vector, question, n))
         dense, keyword = [], []
         for s, found in results.items():
             begin = int(self.offsets[s])

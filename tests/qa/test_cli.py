@@ -225,3 +225,22 @@ def test_odd_questions_are_answered_without_a_traceback(built_home, question: st
 def test_ten_thousand_character_question_is_refused_clearly(built_home) -> None:
     home, _ = built_home
     _assert_clean_failure(_newsqa("ask", "问" * 10_000, home=home), "at most 500")
+
+
+def test_ray_flag_without_an_address_means_a_local_cluster() -> None:
+    from qa.cli import _bare_ray_flag
+
+    assert _bare_ray_flag(["build", "pages/", "--ray"]) == ["build", "pages/", "--ray=local"]
+    assert _bare_ray_flag(["build", "--ray", "--shards", "4"]) == ["build", "--ray=local", "--shards", "4"]
+    assert _bare_ray_flag(["serve", "--ray", "auto"]) == ["serve", "--ray", "auto"]
+
+
+def test_ray_flag_followed_by_a_path_is_refused_with_the_fix(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from qa.cli import app
+
+    result = CliRunner().invoke(app, ["build", "--ray", str(tmp_path), "--index", str(tmp_path / "i")])
+    assert result.exit_code == 1
+    assert "put --ray after the paths" in result.output
+    assert not (tmp_path / "i").exists()

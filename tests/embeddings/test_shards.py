@@ -125,3 +125,15 @@ def test_a_rebuild_keeps_the_shard_count(
     sharded = replace(settings, index_dir=three_shards.index_dir)
     again = build_from_paths(small_archive.paths, sharded, encoder=encoder)
     assert len(again.manifest.shards) == 3 and again.embedded == 0
+
+
+def test_nothing_imports_ray_without_ray() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, qa.cli, qa.answer, qa.retrieve, embeddings.build, embeddings.store.shards, ui.app; "
+        "print('ray' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "False", done.stderr

@@ -195,6 +195,7 @@ def write_generation(
     tables: ArchiveTables,
     keyword_words: Sequence[str] | None = None,
     keyword_stats: KeywordStats | None = None,
+    keyword_tokens=None,  # bm25s Tokenized of `chunks` made with `keyword_words`, when at hand
 ) -> None:
     """Store one generation (or one shard of a sharded one) in `folder`.
 
@@ -210,14 +211,25 @@ def write_generation(
     (folder / "keywords.json").write_text(
         json.dumps({"extra_words": list(tokenizer.extra_words)}, ensure_ascii=False)
     )
-    tokenized = tokenizer.token_ids(c.keyword_text for c in chunks)
-    keyword_index(tokenized, keyword_stats).save(str(folder / "bm25"))
+    if keyword_tokens is None:
+        keyword_tokens = tokenizer.token_ids(c.keyword_text for c in chunks)
+    keyword_index(keyword_tokens, keyword_stats).save(str(folder / "bm25"))
     _write_jsonl(folder / "chunks.jsonl", chunks)
     np.save(folder / "chunk_dates.npy", chunk_date_table(chunks), allow_pickle=False)
     _write_jsonl(folder / "articles.jsonl", articles)
+    write_page_list(folder, articles)
+    (folder / "manifest.json").write_text(manifest.to_json(), encoding="utf-8")
+
+
+def write_page_list(folder: Path, articles: Sequence[Article]) -> None:
+    """The page images `articles` cite, for pruning the rendered pages of dropped generations."""
     pages = sorted({box.image for article in articles for box in article.boxes if box.image})
     (folder / PAGE_LIST).write_text(json.dumps(pages))
-    (folder / "manifest.json").write_text(manifest.to_json(), encoding="utf-8")
+
+
+def jsonl_lines(path: Path) -> list[bytes]:
+    """The non-empty lines of a JSONL file, unparsed (StoredChunks parses them when read)."""
+    return [line for line in path.read_bytes().split(b"\n") if line]
 
 
 def cited_page_images(index_dir: Path) -> set[str]:
@@ -496,9 +508,7 @@ def load_generation(folder: Path, search_only: bool = False) -> SearchIndex:
     text = not search_only
     return SearchIndex(
         manifest=manifest,
-        chunks=StoredChunks(
-            [line for line in (folder / "chunks.jsonl").read_bytes().split(b"\n") if line] if text else []
-        ),
+        chunks=StoredChunks(jsonl_lines(folder / "chunks.jsonl") if text else []),
         articles={row["id"]: article_from_row(row) for row in read_jsonl(folder / "articles.jsonl")}
         if text
         else {},

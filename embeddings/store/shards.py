@@ -38,16 +38,17 @@ from embeddings.extract.people import PersonRecord
 from embeddings.stages import InlineRunner, Runner
 from embeddings.store.archive_tables import ArchiveTables, write_tables
 from embeddings.store.index import (
-    PAGE_LIST,
     Candidates,
     IndexManifest,
     SearchIndex,
     StoredChunks,
     article_from_row,
+    jsonl_lines,
     load_generation,
     read_jsonl,
     vector_index_kind,
     write_generation,
+    write_page_list,
 )
 from embeddings.store.keywords import KeywordStats, KeywordTokenizer
 
@@ -106,16 +107,17 @@ class _ShardJob:
     chunks: list[Chunk]
     articles: list[Article]
     tables: ArchiveTables
+    tokens: object = None  # bm25s Tokenized of its chunks, made once: for the statistics and the index
 
 
-def _shard_stats(words: Sequence[str], chunks: Sequence[Chunk]) -> KeywordStats:
-    return KeywordStats.of(KeywordTokenizer(extra_words=words).token_ids(c.keyword_text for c in chunks))
+def _tokens(words: Sequence[str], chunks: Sequence[Chunk]):  # -> bm25s.tokenization.Tokenized
+    return KeywordTokenizer(extra_words=words).token_ids(c.keyword_text for c in chunks)
 
 
 def _write_shard(words: Sequence[str], stats: KeywordStats, job: _ShardJob) -> int:
     job.folder.mkdir(parents=True)
     write_generation(
-        job.folder, job.manifest, job.vectors, job.chunks, job.articles, job.tables, words, stats
+        job.folder, job.manifest, job.vectors, job.chunks, job.articles, job.tables, words, stats, job.tokens
     )
     return sum(path.stat().st_size for path in job.folder.rglob("*") if path.is_file())
 
@@ -172,12 +174,13 @@ def write_sharded(
                 shard_tables,
             )
         )
-    stats = sum(runner.map(partial(_shard_stats, words), [job.chunks for job in jobs]), KeywordStats())
+    tokens = runner.map(partial(_tokens, words), [job.chunks for job in jobs])
+    stats = sum((KeywordStats.of(t) for t in tokens), KeywordStats())
+    jobs = [replace(job, tokens=t) for job, t in zip(jobs, tokens, strict=True)]
     sizes = runner.map(partial(_write_shard, words, stats), jobs)
     (folder / STATS_FILE).write_text(json.dumps(asdict(stats), ensure_ascii=False), encoding="utf-8")
     write_tables(folder, tables)
-    pages = sorted({box.image for article in articles for box in article.boxes if box.image})
-    (folder / PAGE_LIST).write_text(json.dumps(pages))
+    write_page_list(folder, articles)
     infos = [
         ShardInfo(
             name=job.folder.name,
@@ -302,7 +305,7 @@ def load_sharded(folder: Path, manifest: IndexManifest, pool: ShardPool | None =
     dates = []
     offsets = [0]
     for shard in folders:
-        rows = [line for line in (shard / "chunks.jsonl").read_bytes().split(b"\n") if line]
+        rows = jsonl_lines(shard / "chunks.jsonl")
         table = np.load(shard / "chunk_dates.npy", allow_pickle=False).astype(np.int64)
         table[:, 0] += offsets[-1]
         dates.append(table)

@@ -39,7 +39,14 @@ from qa.reader.model import (
 )
 from qa.reader.reader import Reader, Runner, torch_runner
 
-__all__ = ["get_reader", "load_reader", "reader_int8_dir", "reader_ov_dir", "reader_precision"]
+__all__ = [
+    "get_reader",
+    "load_reader",
+    "reader_int8_dir",
+    "reader_ov_dir",
+    "reader_precision",
+    "weights_hash",
+]
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +54,7 @@ FORMAT_VERSION = 1  # bump when the saved layout or the quantization recipe chan
 CALIBRATION_PAIRS = 48
 
 
-def _weights_hash(folder: Path) -> str:
+def weights_hash(folder: Path) -> str:
     path = folder / READER_WEIGHTS
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
@@ -56,7 +63,7 @@ def _weights_hash(folder: Path) -> str:
 
 
 def reader_ov_dir(settings: Settings, precision: str, weights: Path | None = None) -> Path:
-    return settings.models_dir / f"reader-{_weights_hash(weights or shipped_dir())}.openvino-{precision}"
+    return settings.models_dir / f"reader-{weights_hash(weights or shipped_dir())}.openvino-{precision}"
 
 
 def reader_int8_dir(settings: Settings, weights: Path | None = None) -> Path:

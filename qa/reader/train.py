@@ -14,6 +14,9 @@ no-answer threshold and to report held-out scores. ../shared/eval is never read.
 
 Training: embeddings and the lower layers frozen, the top `--trained-layers` layers and the span
 head trained with AdamW, attention dropout 0 (fused attention), fp32 (this CPU has no bf16).
+Each epoch is one pass over the pairs in a new order, with the learning rate warmed up and
+decayed again from half the previous epoch's peak (warm restarts): a finished run is continued
+by raising --epochs, and a one-epoch run is a prefix of a longer one.
 A checkpoint is written atomically every `--checkpoint-every` steps to --work-dir; running the
 same command again resumes from it with the same sample order. The result: reader.safetensors
 (the trained layers and head, fp16), reader.json (card data: threshold, scores, the run) and
@@ -75,9 +78,13 @@ class Plan:
     warmup_share: float = 0.06
     weight_decay: float = 0.01
     seed: int = 13
+    epochs: int = 1
 
     def key(self) -> str:
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:12]
+        """What a checkpoint must share to be resumed: everything but the epoch count, which
+        only extends the run."""
+        decisive = {k: v for k, v in asdict(self).items() if k != "epochs"}
+        return hashlib.sha256(json.dumps(decisive, sort_keys=True).encode()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)
@@ -218,10 +225,13 @@ def encode_pair(tokenizer, pair: Pair, max_length: int) -> tuple[list[int], int,
     return enc["input_ids"], starts[0], ends[-1]
 
 
-def batches(features: list, plan: Plan, pad_id: int) -> list[tuple]:
-    """Fixed batches, lengths bucketed inside groups of 8 batches to cut padding."""
+def batches(features: list, plan: Plan, pad_id: int, epoch: int = 0) -> list[tuple]:
+    """One epoch's fixed batches, lengths bucketed inside groups of 8 batches to cut padding;
+    each later epoch groups the pairs in its own order."""
     import torch
 
+    if epoch:
+        features = random.Random(plan.seed + 100 + epoch).sample(features, len(features))
     out, group = [], plan.batch_size * 8
     for g in range(0, len(features), group):
         chunk = sorted(features[g : g + group], key=lambda f: len(f[0]))
@@ -235,8 +245,15 @@ def batches(features: list, plan: Plan, pad_id: int) -> list[tuple]:
                 mask[row, : len(tokens)] = 1
             labels = torch.tensor([[f[1], f[2]] for f in part])
             out.append((ids, mask, labels))
-    random.Random(plan.seed + 1).shuffle(out)
+    random.Random(plan.seed + 1 + epoch).shuffle(out)
     return out
+
+
+def learning_rate_factor(step: int, per_epoch: int, warmup_share: float) -> float:
+    """Linear warm-up and decay within each epoch, each epoch's peak half the one before."""
+    epoch, i = divmod(step, per_epoch)
+    warmup = max(1, int(warmup_share * per_epoch))
+    return 0.5**epoch * min((i + 1) / warmup, max(0.0, (per_epoch - i) / (per_epoch - warmup)))
 
 
 def save_atomically(obj, path: Path) -> None:
@@ -247,16 +264,18 @@ def save_atomically(obj, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def train(model, steps: list[tuple], plan: Plan, work_dir: Path, checkpoint_every: int) -> dict:
+def train(model, epoch_steps: list[list[tuple]], plan: Plan, work_dir: Path, checkpoint_every: int) -> dict:
     import torch
+
+    steps = [batch for epoch in epoch_steps for batch in epoch]
 
     for name, param in model.named_parameters():
         param.requires_grad = name in trainable_state(model, plan.trained_layers)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=plan.lr, weight_decay=plan.weight_decay)
-    total, warmup = len(steps), max(1, int(plan.warmup_share * len(steps)))
+    total, per_epoch = len(steps), len(epoch_steps[0])
     scheduler = torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / (total - warmup)))
+        optimizer, lambda step: learning_rate_factor(step, per_epoch, plan.warmup_share)
     )
     checkpoint = work_dir / "checkpoint.pt"
     record = {"plan": plan.key(), "step": 0, "seconds": 0.0, "losses": []}
@@ -426,11 +445,13 @@ def model_card(card: ReaderCard, weights: Path) -> str:
         f"the same paragraph, {data['retrieved_negatives']} BM25-retrieved no-answer chunks of other "
         f"paragraphs; {data['heldout_questions']} questions of {data['heldout_paragraphs']} held-out "
         "paragraphs kept apart.",
-        f"- Run: {t['steps']} steps of {t['plan']['batch_size']}, max length {card.max_length} tokens, "
+        f"- Run: {t['steps']} steps of {t['plan']['batch_size']} ({t['plan'].get('epochs', 1)} epochs, "
+        f"each restarting the learning rate at half the last peak), max length {card.max_length} tokens, "
         f"lr {t['plan']['lr']}, {t['seconds'] / 60:.1f} minutes on {data['machine']}; loss "
         + ", ".join(f"{loss:.2f}" for _, loss in t["losses"][:: max(1, len(t["losses"]) // 8)])
         + f" … {t['losses'][-1][1]:.2f}.",
-        "- Command: `python -m qa.reader.train` (resumes from its checkpoint when interrupted; "
+        f"- Command: `python -m qa.reader.train --epochs {t['plan'].get('epochs', 1)}` (resumes from its "
+        "checkpoint when interrupted, and continues a finished run when --epochs is raised; "
         "`--calibrate-only` re-scores the exported weights).",
     ]
     if card.scores:
@@ -522,7 +543,8 @@ def run(
     )
     torch.set_num_threads(os.cpu_count() or 1)
     model = build_qa_model(base)
-    record = train(model, batches(features, plan, tokenizer.pad_token_id), plan, work_dir, checkpoint_every)
+    epochs = [batches(features, plan, tokenizer.pad_token_id, epoch) for epoch in range(plan.epochs)]
+    record = train(model, epochs, plan, work_dir, checkpoint_every)
     data = {
         "files": list(TRAIN_FILES),
         "positives": sum(p.answer is not None for p in pairs),

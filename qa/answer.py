@@ -51,6 +51,10 @@ MAX_WORD_WIDENING = 4  # a span edge inside a word this short moves to the word'
 # Passages the reader reads, one window each: a window costs ~0.14 s on 2 AVX2 cores (fp32), so
 # this bounds the answer's latency (bench/answers.py).
 READ_PASSAGES = 3
+# What a step down the retrieval order costs a passage's reader margin when the reader re-ranks:
+# the margin alone let a sibling paragraph's span win over the retrieved top passage too often.
+# Fitted on held-out training questions by bench/rerank.py (bench/results/rerank.json).
+RANK_PENALTY = 1.5
 TITLE_HINTS = ("书记", "区长", "常委", "主任", "主席")
 
 
@@ -326,13 +330,15 @@ def _from_reader(
     ]
     threshold = reader.card.threshold
 
-    def rank(i: int) -> tuple[bool, float]:
+    def rank(i: int) -> tuple[bool, bool, float]:
         span = spans[i]
-        dated_answer = prefer_dated and span is not None and span.margin >= threshold and bool(hits[i].date)
-        return (not dated_answer, -span.margin if span else math.inf)
+        answers = span is not None and span.margin >= threshold
+        dated_answer = prefer_dated and answers and bool(hits[i].date)
+        return (not dated_answer, not answers, -(span.margin - RANK_PENALTY * i) if span else math.inf)
 
     order = sorted(range(len(spans)), key=rank)
-    # The reader is the reranker: passages it read, best span first, then the rest as retrieved.
+    # The reader is the reranker: passages that answer first, by margin less the retrieval-rank
+    # penalty, then those it read that do not, then the rest as retrieved.
     ranked_hits = [hits[i] for i in order] + list(hits[len(spans) :])
     best = spans[order[0]] if spans else None
     if best is None or best.margin < reader.card.threshold:

@@ -32,7 +32,7 @@ from embeddings.encoding.embedding_cache import CachingEncoder  # noqa: E402
 from embeddings.encoding.encoder import load_encoder  # noqa: E402
 from embeddings.settings import Settings  # noqa: E402
 from embeddings.store.index import load_index  # noqa: E402
-from qa.answer import READ_PASSAGES, expand_query, reading_windows  # noqa: E402
+from qa.answer import READ_PASSAGES, expand_query, reader_order, reading_windows  # noqa: E402
 from qa.question_types import classify  # noqa: E402
 from qa.reader.loading import get_reader, weights_hash  # noqa: E402
 from qa.reader.metrics import exact_match  # noqa: E402
@@ -94,25 +94,16 @@ def score(rows: list[dict], penalty: float, threshold: float) -> dict:
     whether the first passage after re-ranking holds an accepted answer."""
     em = hit = abstained = 0
     for row in rows:
-        read = [
-            (p["margin"] - penalty * rank, p)
-            for rank, p in enumerate(row["passages"])
-            if p["margin"] is not None
-        ]
-        answering = [pair for pair in read if pair[1]["margin"] >= threshold]
-        if answering:
-            best = max(answering, key=lambda pair: pair[0])[1]
+        passages = row["passages"]
+        if not passages:
+            abstained += 1
+            continue
+        best = passages[reader_order([p["margin"] for p in passages], threshold, penalty)[0]]
+        if best["margin"] is not None and best["margin"] >= threshold:
             em += best["em"]
         else:
             abstained += 1
-            best = (
-                max(read, key=lambda pair: pair[0])[1]
-                if read
-                else row["passages"][0]
-                if row["passages"]
-                else None
-            )
-        hit += bool(best and best["holds"])
+        hit += best["holds"]
     n = len(rows)
     return {
         "penalty": penalty,

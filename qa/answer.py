@@ -309,6 +309,26 @@ def reading_windows(
     return [windows.get(i, (0, len(hits[i].text))) for i in range(count)]
 
 
+def reader_order(
+    margins: Sequence[float | None],
+    threshold: float,
+    penalty: float = RANK_PENALTY,
+    dated: Sequence[bool] | None = None,
+) -> list[int]:
+    """The read passages (margins in retrieval order; None: no span) as the reader re-ranks them:
+    those that answer (margin at the threshold or above) first, by margin less `penalty` per
+    retrieval rank, then the others the same way, unread ones last. With `dated`, a dated
+    passage that answers comes before every undated one."""
+
+    def rank(i: int) -> tuple[bool, bool, float]:
+        margin = margins[i]
+        answers = margin is not None and margin >= threshold
+        dated_answer = dated is not None and answers and dated[i]
+        return (not dated_answer, not answers, -(margin - penalty * i) if margin is not None else math.inf)
+
+    return sorted(range(len(margins)), key=rank)
+
+
 def _from_reader(
     retriever: Retriever,
     reader: Reader,
@@ -328,17 +348,10 @@ def _from_reader(
         replace(span, start=span.start + s, end=span.end + s) if span else None
         for span, (s, _) in zip(read, windows, strict=True)
     ]
-    threshold = reader.card.threshold
-
-    def rank(i: int) -> tuple[bool, bool, float]:
-        span = spans[i]
-        answers = span is not None and span.margin >= threshold
-        dated_answer = prefer_dated and answers and bool(hits[i].date)
-        return (not dated_answer, not answers, -(span.margin - RANK_PENALTY * i) if span else math.inf)
-
-    order = sorted(range(len(spans)), key=rank)
-    # The reader is the reranker: passages that answer first, by margin less the retrieval-rank
-    # penalty, then those it read that do not, then the rest as retrieved.
+    dated = [bool(hits[i].date) for i in range(len(spans))] if prefer_dated else None
+    order = reader_order(
+        [span.margin if span else None for span in spans], reader.card.threshold, dated=dated
+    )
     ranked_hits = [hits[i] for i in order] + list(hits[len(spans) :])
     best = spans[order[0]] if spans else None
     if best is None or best.margin < reader.card.threshold:

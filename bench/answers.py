@@ -17,7 +17,8 @@ Phases:
            where `auto` chose fp32 (CPUs without VNNI/AMX).
 Each method's answers are kept per question in <home>/bench-answers/progress.jsonl, so a stopped
 run resumes where it was (--fresh starts over); a reader's answers count only for the weights
-that made them, so new weights are measured anew. Vectors are cached in <home>/bench-cache.sqlite.
+and the reading (threshold, passages read, rank penalty) that made them, so a change is measured anew.
+Vectors are cached in <home>/bench-cache.sqlite.
 Results go to bench/results/answers.json and the README.
 """
 
@@ -45,10 +46,10 @@ from embeddings.encoding.embedding_cache import CachingEncoder  # noqa: E402
 from embeddings.encoding.encoder import load_encoder  # noqa: E402
 from embeddings.settings import Settings  # noqa: E402
 from embeddings.store.index import load_index  # noqa: E402
-from qa.answer import Answer, answer_with  # noqa: E402
+from qa.answer import RANK_PENALTY, READ_PASSAGES, READ_WHOLE, Answer, answer_with  # noqa: E402
 from qa.reader.loading import get_reader, weights_hash  # noqa: E402
 from qa.reader.metrics import exact_match, f1  # noqa: E402
-from qa.reader.model import shipped_dir  # noqa: E402
+from qa.reader.model import read_card, shipped_dir  # noqa: E402
 from qa.retrieve import Retriever, get_retriever  # noqa: E402
 
 METHODS = ("sentences", "reader", "reader without people table")
@@ -85,18 +86,23 @@ class Progress:
         with self.path.open("a", encoding="utf-8") as out:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
 
-    def forget_other_weights(self, weights: str) -> None:
-        """Drop reader answers made by other weights than `weights` (the sentence scorer's stay)."""
+    def forget_other_readers(self, reader: str) -> None:
+        """Drop reader answers made otherwise than `reader` says (the sentence scorer's stay)."""
         self.done = {
             key: row
             for key, row in self.done.items()
-            if row["method"] == "sentences" or row.get("weights") == weights
+            if row["method"] == "sentences" or row.get("reader") == reader
         }
 
 
 @functools.cache
-def shipped_weights() -> str:
-    return weights_hash(shipped_dir())
+def reader_setup() -> str:
+    """What makes a reader's answers: the shipped weights, their threshold and how qa.answer
+    reads with them."""
+    return (
+        f"{weights_hash(shipped_dir())} at threshold {read_card(shipped_dir()).threshold}, "
+        f"{READ_PASSAGES} passages read ({READ_WHOLE} whole), rank penalty {RANK_PENALTY}"
+    )
 
 
 def record(phase: str, method: str, item: Item, result: Answer, seconds: float) -> dict:
@@ -118,7 +124,7 @@ def record(phase: str, method: str, item: Item, result: Answer, seconds: float) 
         "leads": not result.abstained and any(a in result.text[:LEAD_CHARS] for a in item.answers),
         "hit1": first is not None and any(a in first.text for a in item.answers),
         "seconds": round(seconds, 4),
-        "weights": None if method == "sentences" else shipped_weights(),
+        "reader": None if method == "sentences" else reader_setup(),
     }
 
 
@@ -334,7 +340,7 @@ def main() -> None:
     settings = Settings.from_env()
     work = settings.home / "bench-answers"
     progress = Progress(work / "progress.jsonl", args.fresh, frozen=args.summarize)
-    progress.forget_other_weights(shipped_weights())
+    progress.forget_other_readers(reader_setup())
     out_path = ROOT / "bench" / "results" / "answers.json"
     results = json.loads(out_path.read_text(encoding="utf-8")).get("results", {}) if out_path.exists() else {}
     phases = args.phases.split(",")

@@ -29,7 +29,7 @@ from qa.llm import LLMError, chat_completion, supported_sentences
 from qa.page_crops import attach_page_crops
 from qa.question_types import QuestionType, classify
 from qa.reader.reader import Reader, ReaderSpan
-from qa.retrieve import PassageHit, Retriever, check_question, get_retriever
+from qa.retrieve import DateScope, PassageHit, Retriever, check_question, get_retriever
 from qa.sentences import ScoredSentence, choose_sentences
 from qa.who import answer_about_people
 
@@ -48,13 +48,18 @@ UNSEARCHED_TEXT = (
 LIST_QUESTION = re.compile(r"哪些|哪几|有哪|什么活动|列举")
 LIST_ANSWER_TOKENS = 96  # a list (哪些…) is read whole: longer than the card's single-answer limit
 MAX_WORD_WIDENING = 4  # a span edge inside a word this short moves to the word's edge
-# Passages the reader reads, one window each: a window costs ~0.14 s on 2 AVX2 cores (fp32), so
-# this bounds the answer's latency (bench/answers.py).
-READ_PASSAGES = 3
+# Passages the reader reads, and how many of the first of them it reads whole (every window of
+# the paragraph) rather than by their best-ranked chunk alone: on held-out training questions the
+# top passage held an answer for 96% of them, its best chunk for 86%. A window costs ~0.14 s on
+# 2 AVX2 cores (fp32), so this bounds the answer's latency. What to read and the penalty below
+# were fitted together by bench/rerank.py on held-out training questions
+# (bench/results/rerank.json): the top passage whole and the second's best chunk read about as
+# well as three whole passages, at half the reading.
+READ_PASSAGES = 2
+READ_WHOLE = 1
 # What a step down the retrieval order costs a passage's reader margin when the reader re-ranks:
 # the margin alone let a sibling paragraph's span win over the retrieved top passage too often.
-# Fitted on held-out training questions by bench/rerank.py (bench/results/rerank.json).
-RANK_PENALTY = 1.5
+RANK_PENALTY = 3.0
 TITLE_HINTS = ("书记", "区长", "常委", "主任", "主席")
 
 
@@ -229,14 +234,13 @@ def _answer(
         verify_citations(result, retriever.index.articles)
         return result
     scope = retriever.date_scope(query, *dates)
-    ranked = retriever.rank(expand_query(kind, query), scope=scope)
-    hits = retriever.to_hits(ranked, k)
+    ranked, hits = search_passages(retriever, query, kind, k, scope)
     if reader is None:
         result = _from_sentences(retriever, question, query, kind, hits)
     else:
-        windows = reading_windows(retriever, ranked, hits, READ_PASSAGES)
+        spans = read_passages(retriever, reader, query, ranked, hits)
         prefer_dated = scope is not None and scope.keep_undated
-        result = _from_reader(retriever, reader, question, query, hits, windows, prefer_dated)
+        result = _from_reader(retriever, reader, question, query, hits, spans, prefer_dated)
     if llm is not None and hits:
         result = generated_answer(retriever, llm, result, hits)
     return result
@@ -291,13 +295,18 @@ def _confidence(margin: float, threshold: float) -> float:
 
 
 def reading_windows(
-    retriever: Retriever, ranked: Sequence[tuple[int, float]], hits: Sequence[PassageHit], count: int
+    retriever: Retriever,
+    ranked: Sequence[tuple[int, float]],
+    hits: Sequence[PassageHit],
+    count: int,
+    whole: int = 0,
 ) -> list[tuple[int, int]]:
-    """What the reader reads of each of the first `count` passages: its best-ranked chunk, as a
-    span of the passage text. A passage is a chunk widened to its paragraph for the reader of
-    the citation; reading the chunk alone keeps the reader to one window per passage."""
+    """What the reader reads of each of the first `count` passages, as a span of the passage
+    text: the whole passage for the first `whole`, else its best-ranked chunk. A passage is a
+    chunk widened to its paragraph for the reader of the citation; reading a chunk alone keeps
+    the reader to one window for that passage."""
     count = min(count, len(hits))
-    windows: dict[int, tuple[int, int]] = {}
+    windows: dict[int, tuple[int, int]] = {i: (0, len(hits[i].text)) for i in range(min(whole, count))}
     for chunk_id, _ in ranked:
         if len(windows) == count:
             break
@@ -307,6 +316,35 @@ def reading_windows(
             if inside and i not in windows:
                 windows[i] = (chunk.start - hit.start, chunk.end - hit.start)
     return [windows.get(i, (0, len(hits[i].text))) for i in range(count)]
+
+
+def search_passages(
+    retriever: Retriever, query: str, kind: QuestionType, k: int, scope: DateScope | None = None
+) -> tuple[list[tuple[int, float]], list[PassageHit]]:
+    """The ranked chunks for `query` (widened by its question type) and its top `k` passages."""
+    ranked = retriever.rank(expand_query(kind, query), scope=scope)
+    return ranked, retriever.to_hits(ranked, k)
+
+
+def read_passages(
+    retriever: Retriever,
+    reader: Reader,
+    query: str,
+    ranked: Sequence[tuple[int, float]],
+    hits: Sequence[PassageHit],
+    count: int = READ_PASSAGES,
+    whole: int = READ_WHOLE,
+) -> list[ReaderSpan | None]:
+    """The reader's best span in each of the first `count` passages (None: none), the first
+    `whole` of them read whole, as offsets of the passage text; a list question (哪些…) may take
+    a longer span."""
+    windows = reading_windows(retriever, ranked, hits, count, whole)
+    max_tokens = LIST_ANSWER_TOKENS if LIST_QUESTION.search(query) else None
+    read = reader.read(query, [hits[i].text[s:e] for i, (s, e) in enumerate(windows)], max_tokens)
+    return [
+        replace(span, start=span.start + s, end=span.end + s) if span else None
+        for span, (s, _) in zip(read, windows, strict=True)
+    ]
 
 
 def reader_order(
@@ -335,19 +373,13 @@ def _from_reader(
     question: str,
     query: str,
     hits: Sequence[PassageHit],
-    windows: Sequence[tuple[int, int]],
+    spans: Sequence[ReaderSpan | None],
     prefer_dated: bool = False,
 ) -> Answer:
-    """The reader's answer from the passages' windows. With `prefer_dated` (the question named
-    a time and undated articles stayed in play), a dated passage that answers wins over an
-    undated one: an undated article is only a candidate for the time asked about."""
-    max_tokens = LIST_ANSWER_TOKENS if LIST_QUESTION.search(query) else None
-    read = reader.read(query, [hits[i].text[s:e] for i, (s, e) in enumerate(windows)], max_tokens)
-    # Spans as offsets of their passage's text, not of the window read.
-    spans = [
-        replace(span, start=span.start + s, end=span.end + s) if span else None
-        for span, (s, _) in zip(read, windows, strict=True)
-    ]
+    """The reader's answer from its spans in the passages read (`read_passages`). With
+    `prefer_dated` (the question named a time and undated articles stayed in play), a dated
+    passage that answers wins over an undated one: an undated article is only a candidate for
+    the time asked about."""
     dated = [bool(hits[i].date) for i in range(len(spans))] if prefer_dated else None
     order = reader_order(
         [span.margin if span else None for span in spans], reader.card.threshold, dated=dated

@@ -42,7 +42,7 @@ from embeddings.articles import Article
 from embeddings.chunking import chunk_article
 from embeddings.settings import DEFAULT_MODEL, ChunkingSettings, Settings
 from embeddings.store.keywords import KeywordTokenizer
-from qa.answer import READ_PASSAGES
+from qa.answer import READ_PASSAGES, READ_WHOLE
 from qa.reader.metrics import exact_match, f1
 from qa.reader.model import (
     READER_CARD,
@@ -53,6 +53,7 @@ from qa.reader.model import (
     trainable_state,
 )
 from qa.reader.reader import Reader
+from qa.retrieve import RetrievalSettings
 
 log = logging.getLogger("qa.reader.train")
 
@@ -103,20 +104,31 @@ class Pair:
     answer: tuple[int, int] | None  # character span in the passage; None: no answer here
 
 
-def load_squad(paths: Sequence[Path]) -> tuple[list[str], list[Question]]:
-    contexts, questions = [], []
+@dataclass(frozen=True)
+class Paragraph:
+    context: str
+    title: str  # of its article
+    article: str  # file:article number, shared by the paragraphs of one article
+    source: str  # file:article number:paragraph number
+
+
+def load_squad(paths: Sequence[Path]) -> tuple[list[Paragraph], list[Question]]:
+    paragraphs, questions = [], []
     for path in paths:
-        for article in json.loads(path.read_text(encoding="utf-8"))["data"]:
-            for paragraph in article["paragraphs"]:
-                contexts.append(paragraph["context"])
+        for n, article in enumerate(json.loads(path.read_text(encoding="utf-8"))["data"]):
+            for m, paragraph in enumerate(article["paragraphs"]):
+                key = f"{path.name}:{n}"
+                paragraphs.append(
+                    Paragraph(paragraph["context"], article.get("title", ""), key, f"{key}:{m}")
+                )
                 for qa in paragraph["qas"]:
                     answers = tuple(dict.fromkeys(a["text"] for a in qa["answers"] if a["text"].strip()))
                     if answers:
                         start = next(a["answer_start"] for a in qa["answers"] if a["text"] == answers[0])
                         questions.append(
-                            Question(qa["id"], qa["question"], answers, start, len(contexts) - 1)
+                            Question(qa["id"], qa["question"], answers, start, len(paragraphs) - 1)
                         )
-    return contexts, questions
+    return paragraphs, questions
 
 
 def is_heldout(context: str, share: float) -> bool:
@@ -332,7 +344,8 @@ class Corpus:
 
     @classmethod
     def load(cls, train_dir: Path, plan: Plan) -> Corpus:
-        contexts, questions = load_squad([train_dir / name for name in TRAIN_FILES])
+        paragraphs, questions = load_squad([train_dir / name for name in TRAIN_FILES])
+        contexts = [p.context for p in paragraphs]
         held = [is_heldout(text, plan.heldout_share) for text in contexts]
         return cls(
             contexts,
@@ -345,16 +358,19 @@ class Corpus:
 def heldout_eval(reader: Reader, corpus: Corpus, questions: Sequence[Question]) -> dict:
     """Held-out scores and the abstention threshold, read as qa.answer reads.
 
-    Answerable: the gold chunk among BM25-retrieved chunks of other paragraphs that hold no
-    accepted answer, CALIBRATION_PASSAGES in all; unanswerable: the distractors alone. The
-    threshold is the margin that 3% of answerable questions fall below: a chosen operating point
-    (abstaining on a question the paper does answer costs the user most), not fitted to any
-    evaluation set.
+    Answerable: the gold passage first (its whole paragraph where qa.answer reads the top
+    passage whole and shows it whole, else the chunk holding the answer) among BM25-retrieved
+    chunks of other paragraphs that hold no accepted answer, CALIBRATION_PASSAGES in all;
+    unanswerable: the distractors alone. The threshold is the margin that 3% of answerable
+    questions fall below: a chosen operating point (abstaining on a question the paper does
+    answer costs the user most), not fitted to any evaluation set.
     """
     search = ChunkSearch(corpus.contexts, corpus.spans)
     answerable, unanswerable, em, f1s, gold_em, gold_f1 = [], [], [], [], [], []
     for q in questions:
-        gold = positive_pair(q, corpus.contexts[q.paragraph], corpus.spans[q.paragraph]).passage
+        context = corpus.contexts[q.paragraph]
+        whole = READ_WHOLE and len(context) <= RetrievalSettings().paragraph_chars
+        gold = context if whole else positive_pair(q, context, corpus.spans[q.paragraph]).passage
         others = search.distractors(q, CALIBRATION_PASSAGES)
         spans = reader.read(q.question, [gold, *others])
         found = [s for s in spans[:CALIBRATION_PASSAGES] if s is not None]

@@ -8,8 +8,9 @@ import pytest
 
 from embeddings.errors import QuestionError
 from qa import answer
-from qa.answer import ABSTAIN_TEXT, answer_with
+from qa.answer import ABSTAIN_TEXT, answer_with, reading_windows, search_passages
 from qa.history import Turn
+from qa.question_types import classify
 from qa.retrieve import get_retriever
 
 pytestmark = pytest.mark.slow
@@ -68,6 +69,30 @@ def test_eval_questions_meet_the_bar(ask, retriever, eval_questions) -> None:
         else:
             correct += not result.abstained and any(a in result.text for a in row["answers"])
     assert correct >= 0.9 * len(answerable), f"{correct}/{len(answerable)}"
+
+
+@pytest.mark.parametrize("whole", [0, 1, 3])
+def test_reading_windows_are_whole_passages_then_best_chunks(retriever, whole: int) -> None:
+    question = "武进区防汛工作会议有哪些人参加？"
+    ranked, hits = search_passages(retriever, question, classify(question), 5)
+    windows = reading_windows(retriever, ranked, hits, 3, whole)
+    assert len(windows) == 3
+    chunks = retriever.index.chunks
+    for i, (start, end) in enumerate(windows):
+        hit = hits[i]
+        if i < whole:
+            assert (start, end) == (0, len(hit.text))
+            continue
+        # The best-ranked chunk inside the passage, as a span of the passage text.
+        inside = [
+            chunks[c]
+            for c, _ in ranked
+            if chunks[c].article_id == hit.article_id
+            and hit.start <= chunks[c].start
+            and chunks[c].end <= hit.end
+        ]
+        assert (start, end) == (inside[0].start - hit.start, inside[0].end - hit.start)
+        assert end - start < len(hit.text) or len(inside) == 1
 
 
 def test_unanswerable_question_abstains_with_related_passages(ask, retriever) -> None:

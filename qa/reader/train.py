@@ -472,6 +472,12 @@ def model_card(card: ReaderCard, weights: Path) -> str:
     ]
     if card.scores:
         s = card.scores
+        gold_read = (
+            "its gold paragraph whole (the chunk holding the answer where the paragraph is too long "
+            "to show whole)"
+            if READ_WHOLE
+            else "the chunk holding its answer"
+        )
         lines += [
             "",
             f"## Held-out scores ({s['questions']} questions, {CALIBRATION_PASSAGES} passages each, "
@@ -484,9 +490,11 @@ def model_card(card: ReaderCard, weights: Path) -> str:
             f"| {s['with_distractors_em']:.3f} / {s['with_distractors_f1']:.3f} | {s['threshold']:.3f} "
             f"| {s['answerable_abstained']:.1%} | {s['unanswerable_abstained']:.1%} |",
             "",
-            "The threshold is the no-answer margin (best span score minus the CLS score) that 3% of "
-            "held-out answerable questions fall below; the reader abstains when no passage's margin "
-            "reaches it.",
+            f"Read as qa.answer reads: an answerable question {gold_read}, then retrieved chunks "
+            "of other paragraphs that hold no answer; an unanswerable one those chunks alone, "
+            f"{CALIBRATION_PASSAGES} of them. The threshold is the no-answer margin (best "
+            "span score minus the CLS score) that 3% of held-out answerable questions fall below; "
+            "the reader abstains when no passage's margin reaches it.",
         ]
     return "\n".join(lines) + "\n"
 

@@ -46,9 +46,14 @@ def test_short_answer_leads_and_is_cited(ask, retriever, question: str, short: s
     assert result.citations[0].number == 1
 
 
-def test_every_cited_sentence_is_verbatim_in_its_passage(ask, retriever, eval_questions) -> None:
-    for row in eval_questions:
-        result = ask(row["question"])
+@pytest.fixture(scope="module")
+def eval_answers(ask, eval_questions) -> list[tuple[dict, object]]:
+    """Each sample evaluation question with its answer, answered once for the tests below."""
+    return [(row, ask(row["question"])) for row in eval_questions]
+
+
+def test_every_cited_sentence_is_verbatim_in_its_passage(retriever, eval_answers) -> None:
+    for _, result in eval_answers:
         for citation in result.citations:
             article = retriever.index.articles[citation.hit.article_id]
             assert citation.hit.text == article.text[citation.hit.start : citation.hit.end]
@@ -58,11 +63,10 @@ def test_every_cited_sentence_is_verbatim_in_its_passage(ask, retriever, eval_qu
                 assert f"{quoted}[{citation.number}]" in result.text
 
 
-def test_eval_questions_meet_the_bar(ask, retriever, eval_questions) -> None:
-    answerable = [r for r in eval_questions if r["answers"]]
+def test_eval_questions_meet_the_bar(eval_answers) -> None:
+    answerable = [row for row, _ in eval_answers if row["answers"]]
     correct = 0
-    for row in eval_questions:
-        result = ask(row["question"])
+    for row, result in eval_answers:
         if not row["answers"]:
             assert result.abstained, row["question"]
             assert result.text == ABSTAIN_TEXT and result.related

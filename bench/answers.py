@@ -46,7 +46,14 @@ from embeddings.encoding.embedding_cache import CachingEncoder  # noqa: E402
 from embeddings.encoding.encoder import load_encoder  # noqa: E402
 from embeddings.settings import Settings  # noqa: E402
 from embeddings.store.index import load_index  # noqa: E402
-from qa.answer import RANK_PENALTY, READ_PASSAGES, READ_WHOLE, Answer, answer_with  # noqa: E402
+from qa.answer import (  # noqa: E402
+    RANK_PENALTY,
+    READ_PASSAGES,
+    READ_WHOLE,
+    SURE_MARGIN,
+    Answer,
+    answer_with,
+)
 from qa.reader.loading import get_reader, weights_hash  # noqa: E402
 from qa.reader.metrics import exact_match, f1  # noqa: E402
 from qa.reader.model import read_card, shipped_dir  # noqa: E402
@@ -101,7 +108,8 @@ def reader_setup() -> str:
     reads with them."""
     return (
         f"{weights_hash(shipped_dir())} at threshold {read_card(shipped_dir()).threshold}, "
-        f"{READ_PASSAGES} passages read ({READ_WHOLE} whole), rank penalty {RANK_PENALTY}"
+        f"first chunk sure at {SURE_MARGIN}, else {READ_PASSAGES} passages read ({READ_WHOLE} whole), "
+        f"rank penalty {RANK_PENALTY}"
     )
 
 

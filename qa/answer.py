@@ -48,18 +48,23 @@ UNSEARCHED_TEXT = (
 LIST_QUESTION = re.compile(r"哪些|哪几|有哪|什么活动|列举")
 LIST_ANSWER_TOKENS = 96  # a list (哪些…) is read whole: longer than the card's single-answer limit
 MAX_WORD_WIDENING = 4  # a span edge inside a word this short moves to the word's edge
-# Passages the reader reads, and how many of the first of them it reads whole (every window of
-# the paragraph) rather than by their best-ranked chunk alone: on held-out training questions the
-# top passage held an answer for 96% of them, its best chunk for 86%. A window costs ~0.14 s on
-# 2 AVX2 cores (fp32), so this bounds the answer's latency. What to read and the penalty below
-# were fitted together by bench/rerank.py on held-out training questions
-# (bench/results/rerank.json): the top passage whole and the second's best chunk read about as
-# well as three whole passages, at half the reading.
+# How the reader reads, in two steps. First the top passage's best-ranked chunk alone (one
+# window, ~0.14 s on 2 AVX2 cores at fp32): a span whose margin reaches SURE_MARGIN is the answer.
+# Otherwise it reads on: the rest of the first READ_WHOLE passages (the top passage held an answer
+# for 96% of held-out training questions, its best chunk for 86%) and the best chunks of the
+# others up to READ_PASSAGES, and the best span over all it read wins. All three were fitted with
+# the rank penalty below by bench/rerank.py on held-out training questions, never on an
+# evaluation set (bench/results/rerank.json): the cheapest reading (by its 95th-percentile
+# question) within 0.01 EM of the best. A sure first chunk answers 79% of those questions.
 READ_PASSAGES = 2
 READ_WHOLE = 1
+SURE_MARGIN = 6.0
+# Characters of its chunk the rest of a passage reads again on each side, so that an answer
+# across the chunk's edge is read whole at least once.
+REST_OVERLAP = 60
 # What a step down the retrieval order costs a passage's reader margin when the reader re-ranks:
 # the margin alone let a sibling paragraph's span win over the retrieved top passage too often.
-RANK_PENALTY = 3.0
+RANK_PENALTY = 2.0
 TITLE_HINTS = ("书记", "区长", "常委", "主任", "主席")
 
 
@@ -294,28 +299,68 @@ def _confidence(margin: float, threshold: float) -> float:
     return round(1 / (1 + math.exp(-(margin - threshold))), 3)
 
 
-def reading_windows(
-    retriever: Retriever,
-    ranked: Sequence[tuple[int, float]],
-    hits: Sequence[PassageHit],
-    count: int,
-    whole: int = 0,
-) -> list[tuple[int, int]]:
-    """What the reader reads of each of the first `count` passages, as a span of the passage
-    text: the whole passage for the first `whole`, else its best-ranked chunk. A passage is a
-    chunk widened to its paragraph for the reader of the citation; reading a chunk alone keeps
-    the reader to one window for that passage."""
+@dataclass(frozen=True)
+class Piece:
+    """A span of a passage's text that the reader reads."""
+
+    passage: int  # index into the hits
+    start: int
+    end: int
+
+
+def best_chunks(
+    retriever: Retriever, ranked: Sequence[tuple[int, float]], hits: Sequence[PassageHit], count: int
+) -> list[Piece]:
+    """The best-ranked chunk inside each of the first `count` passages (the whole passage where
+    none is). A passage is a chunk widened to its paragraph for the reader of the citation;
+    reading its chunk alone keeps the reader to about one window."""
     count = min(count, len(hits))
-    windows: dict[int, tuple[int, int]] = {i: (0, len(hits[i].text)) for i in range(min(whole, count))}
+    found: dict[int, Piece] = {}
     for chunk_id, _ in ranked:
-        if len(windows) == count:
+        if len(found) == count:
             break
         chunk = retriever.index.chunks[chunk_id]
         for i, hit in enumerate(hits[:count]):
             inside = hit.article_id == chunk.article_id and hit.start <= chunk.start and chunk.end <= hit.end
-            if inside and i not in windows:
-                windows[i] = (chunk.start - hit.start, chunk.end - hit.start)
-    return [windows.get(i, (0, len(hits[i].text))) for i in range(count)]
+            if inside and i not in found:
+                found[i] = Piece(i, chunk.start - hit.start, chunk.end - hit.start)
+    return [found.get(i, Piece(i, 0, len(hits[i].text))) for i in range(count)]
+
+
+def rest_of(chunk: Piece, length: int, overlap: int = REST_OVERLAP) -> list[Piece]:
+    """The parts of a passage of `length` characters before and after `chunk`, each reading
+    `overlap` characters of the chunk again."""
+    parts = []
+    if chunk.start > 0:
+        parts.append(Piece(chunk.passage, 0, min(chunk.end, chunk.start + overlap)))
+    if chunk.end < length:
+        parts.append(Piece(chunk.passage, max(chunk.start, chunk.end - overlap), length))
+    return parts
+
+
+def reading_plan(
+    chunks: Sequence[Piece], lengths: Sequence[int], whole: int
+) -> tuple[list[Piece], list[Piece]]:
+    """What the reader reads first (the top passage's chunk) and what it reads on when that is
+    not sure: the other passages' chunks and the rest of the first `whole` passages."""
+    if not chunks:
+        return [], []
+    more = [*chunks[1:], *(part for c in chunks[:whole] for part in rest_of(c, lengths[c.passage]))]
+    return [chunks[0]], more
+
+
+def is_sure(first: Sequence[ReaderSpan | None], sure: float) -> bool:
+    """Whether the first reading's span is the answer without reading on."""
+    return bool(first) and first[0] is not None and first[0].margin >= sure
+
+
+def best_per_passage(spans: Sequence[ReaderSpan | None], count: int) -> list[ReaderSpan | None]:
+    """Each of `count` passages' highest-margin span among those read (None: none)."""
+    best: list[ReaderSpan | None] = [None] * count
+    for span in spans:
+        if span is not None and (best[span.passage] is None or span.margin > best[span.passage].margin):
+            best[span.passage] = span
+    return best
 
 
 def search_passages(
@@ -326,6 +371,21 @@ def search_passages(
     return ranked, retriever.to_hits(ranked, k)
 
 
+def read_pieces(
+    reader: Reader, query: str, hits: Sequence[PassageHit], pieces: Sequence[Piece]
+) -> list[ReaderSpan | None]:
+    """The reader's best span in each piece, as offsets of its passage's text; a list question
+    (哪些…) may take a longer span."""
+    if not pieces:
+        return []
+    max_tokens = LIST_ANSWER_TOKENS if LIST_QUESTION.search(query) else None
+    read = reader.read(query, [hits[p.passage].text[p.start : p.end] for p in pieces], max_tokens)
+    return [
+        replace(span, passage=p.passage, start=span.start + p.start, end=span.end + p.start) if span else None
+        for span, p in zip(read, pieces, strict=True)
+    ]
+
+
 def read_passages(
     retriever: Retriever,
     reader: Reader,
@@ -334,17 +394,17 @@ def read_passages(
     hits: Sequence[PassageHit],
     count: int = READ_PASSAGES,
     whole: int = READ_WHOLE,
+    sure: float = SURE_MARGIN,
 ) -> list[ReaderSpan | None]:
-    """The reader's best span in each of the first `count` passages (None: none), the first
-    `whole` of them read whole, as offsets of the passage text; a list question (哪些…) may take
-    a longer span."""
-    windows = reading_windows(retriever, ranked, hits, count, whole)
-    max_tokens = LIST_ANSWER_TOKENS if LIST_QUESTION.search(query) else None
-    read = reader.read(query, [hits[i].text[s:e] for i, (s, e) in enumerate(windows)], max_tokens)
-    return [
-        replace(span, start=span.start + s, end=span.end + s) if span else None
-        for span, (s, _) in zip(read, windows, strict=True)
-    ]
+    """The reader's best span in each passage it read (None: none), in retrieval order: the top
+    passage's alone when its chunk reads an answer at the `sure` margin, else each of the first
+    `count` (`reading_plan`)."""
+    chunks = best_chunks(retriever, ranked, hits, count)
+    first_pieces, more_pieces = reading_plan(chunks, [len(h.text) for h in hits], whole)
+    first = read_pieces(reader, query, hits, first_pieces)
+    if is_sure(first, sure):
+        return first
+    return best_per_passage([*first, *read_pieces(reader, query, hits, more_pieces)], len(chunks))
 
 
 def reader_order(

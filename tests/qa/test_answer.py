@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import math
 from functools import partial
 
 import pytest
 
 from embeddings.errors import QuestionError
 from qa import answer
-from qa.answer import ABSTAIN_TEXT, answer_with, reading_windows, search_passages
+from qa.answer import (
+    ABSTAIN_TEXT,
+    READ_PASSAGES,
+    REST_OVERLAP,
+    answer_with,
+    best_chunks,
+    read_passages,
+    reading_plan,
+    search_passages,
+)
 from qa.history import Turn
 from qa.question_types import classify
 from qa.retrieve import get_retriever
@@ -75,28 +85,45 @@ def test_eval_questions_meet_the_bar(eval_answers) -> None:
     assert correct >= 0.9 * len(answerable), f"{correct}/{len(answerable)}"
 
 
-@pytest.mark.parametrize("whole", [0, 1, 3])
-def test_reading_windows_are_whole_passages_then_best_chunks(retriever, whole: int) -> None:
+def test_the_reader_reads_the_best_chunks_then_the_rest_of_the_top_passage(retriever) -> None:
     question = "武进区防汛工作会议有哪些人参加？"
     ranked, hits = search_passages(retriever, question, classify(question), 5)
-    windows = reading_windows(retriever, ranked, hits, 3, whole)
-    assert len(windows) == 3
-    chunks = retriever.index.chunks
-    for i, (start, end) in enumerate(windows):
-        hit = hits[i]
-        if i < whole:
-            assert (start, end) == (0, len(hit.text))
-            continue
+    chunks = best_chunks(retriever, ranked, hits, 3)
+    assert [c.passage for c in chunks] == [0, 1, 2]
+    index_chunks = retriever.index.chunks
+    for chunk, hit in zip(chunks, hits, strict=False):
         # The best-ranked chunk inside the passage, as a span of the passage text.
         inside = [
-            chunks[c]
+            index_chunks[c]
             for c, _ in ranked
-            if chunks[c].article_id == hit.article_id
-            and hit.start <= chunks[c].start
-            and chunks[c].end <= hit.end
+            if index_chunks[c].article_id == hit.article_id
+            and hit.start <= index_chunks[c].start
+            and index_chunks[c].end <= hit.end
         ]
-        assert (start, end) == (inside[0].start - hit.start, inside[0].end - hit.start)
-        assert end - start < len(hit.text) or len(inside) == 1
+        assert (chunk.start, chunk.end) == (inside[0].start - hit.start, inside[0].end - hit.start)
+    lengths = [len(h.text) for h in hits]
+    first, more = reading_plan(chunks, lengths, whole=1)
+    assert first == chunks[:1]
+    assert more[:2] == chunks[1:]
+    # The rest of the top passage, overlapping its chunk, covers the passage with it.
+    rest = more[2:]
+    assert rest and all(p.passage == 0 for p in rest)
+    covered = set().union(*(range(p.start, p.end) for p in [chunks[0], *rest]))
+    assert covered == set(range(lengths[0]))
+    for part in rest:  # each reads REST_OVERLAP characters of the chunk again
+        shared = min(part.end, chunks[0].end) - max(part.start, chunks[0].start)
+        assert shared == min(REST_OVERLAP, chunks[0].end - chunks[0].start)
+
+
+def test_a_sure_first_chunk_ends_the_reading(retriever, reader) -> None:
+    question = "前黄浜全长多少公里？"
+    ranked, hits = search_passages(retriever, question, classify(question), 5)
+    sure = read_passages(retriever, reader, question, ranked, hits, sure=-math.inf)
+    read_on = read_passages(retriever, reader, question, ranked, hits, sure=math.inf)
+    assert len(sure) == 1 and len(read_on) == min(READ_PASSAGES, len(hits))
+    # Reading on keeps the first chunk's span unless the rest of the passage reads a better one.
+    assert read_on[0].margin >= sure[0].margin
+    assert "2.3公里" in hits[0].text[sure[0].start : sure[0].end + 2]
 
 
 def test_unanswerable_question_abstains_with_related_passages(ask, retriever) -> None:

@@ -135,18 +135,22 @@ def strategy_reads(
     on after the first chunk."""
     kept = {tuple(r["piece"]): r for r in row["reads"]}
 
+    def reads(pieces: list[Piece]) -> list[dict]:
+        return [kept[(p.passage, p.start, p.end)] for p in pieces]
+
     def spans(pieces: list[Piece]) -> list[ReaderSpan | None]:
-        read = (kept[(p.passage, p.start, p.end)]["span"] for p in pieces)
-        return [ReaderSpan(p.passage, *s) if s else None for p, s in zip(pieces, read, strict=True)]
+        return [
+            ReaderSpan(p.passage, *r["span"]) if r["span"] else None
+            for p, r in zip(pieces, reads(pieces), strict=True)
+        ]
 
     passages = row["passages"][:count]
     chunks = [Piece(i, *p["chunk"]) for i, p in enumerate(passages)]
     first, more = reading_plan(chunks, [p["length"] for p in passages], whole)
     read = spans(first)
     if is_sure(read, sure):
-        return [kept[(p.passage, p.start, p.end)] for p in first], read, False
-    pieces = [kept[(p.passage, p.start, p.end)] for p in [*first, *more]]
-    return pieces, best_per_passage([*read, *spans(more)], len(chunks)), True
+        return reads(first), read, False
+    return reads([*first, *more]), best_per_passage([*read, *spans(more)], len(chunks)), True
 
 
 def score(rows: list[dict], count: int, whole: int, sure: float, penalty: float, threshold: float) -> dict:

@@ -17,9 +17,11 @@ import json
 import logging
 import os
 import shutil
+import sys
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import redirect_stdout
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,9 +89,25 @@ def _calibration_texts(prompts: dict[str, str]) -> list[str]:
     return (passages + questions * CALIBRATION_TEXTS)[:CALIBRATION_TEXTS]
 
 
+def quantize_int8(model: object, samples: Sequence[object], feed: Callable[[object], dict]) -> object:
+    """NNCF post-training int8 quantization of an OpenVINO `model`, calibrated on `samples`.
+
+    NNCF draws its progress bars on stdout; they go to stderr here, because stdout carries the
+    answer of `newsqa ask` (and any script's output) on the run that first quantizes.
+    """
+    import nncf
+
+    with redirect_stdout(sys.stderr):
+        return nncf.quantize(
+            model,
+            nncf.Dataset(samples, feed),
+            model_type=nncf.ModelType.TRANSFORMER,
+            subset_size=len(samples),
+        )
+
+
 def export_int8(st_folder: str, target: Path) -> None:
     """Quantize the sentence-transformers model at `st_folder` into an OpenVINO folder `target`."""
-    import nncf
     import openvino as ov
     import torch
     from sentence_transformers import SentenceTransformer
@@ -123,12 +141,7 @@ def export_int8(st_folder: str, target: Path) -> None:
         tokens = model.tokenizer(batch, padding=True, truncation=True, max_length=512, return_tensors="np")
         return {name: tokens[name].astype(np.int64) for name in inputs}
 
-    quantized = nncf.quantize(
-        converted,
-        nncf.Dataset([texts[i : i + 4] for i in range(0, len(texts), 4)], feed),
-        model_type=nncf.ModelType.TRANSFORMER,
-        subset_size=len(texts) // 4,
-    )
+    quantized = quantize_int8(converted, [texts[i : i + 4] for i in range(0, len(texts), 4)], feed)
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:

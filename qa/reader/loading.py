@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from embeddings.encoding.openvino_encoder import quantize_int8
 from embeddings.errors import ModelError
 from embeddings.settings import DEFAULT_MODEL, Settings
 from qa.reader.model import (
@@ -99,7 +100,6 @@ def _calibration_pairs() -> list[tuple[str, str]]:
 def export_openvino(settings: Settings, weights: Path, target: Path, precision: str) -> None:
     """Convert the assembled reader (int8: and quantize it) into the OpenVINO folder `target`,
     atomically."""
-    import nncf
     import openvino as ov
     import torch
     from tokenizers import Tokenizer
@@ -128,13 +128,7 @@ def export_openvino(settings: Settings, weights: Path, target: Path, precision: 
     with torch.no_grad():
         converted = ov.convert_model(SpanLogits(), example_input=example)
     if precision == "int8":
-        pairs = _calibration_pairs()
-        converted = nncf.quantize(
-            converted,
-            nncf.Dataset(pairs, feed),
-            model_type=nncf.ModelType.TRANSFORMER,
-            subset_size=len(pairs),
-        )
+        converted = quantize_int8(converted, _calibration_pairs(), feed)
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:

@@ -352,6 +352,8 @@ def main() -> None:
     out_path = ROOT / "bench" / "results" / "answers.json"
     results = json.loads(out_path.read_text(encoding="utf-8")).get("results", {}) if out_path.exists() else {}
     phases = args.phases.split(",")
+    if unknown := set(phases) - {"sample", "cmrc", "abstain", "int8"}:
+        parser.error(f"unknown phase {', '.join(sorted(unknown))}: choose from sample, cmrc, abstain, int8")
     encoder = CachingEncoder(load_encoder(settings), settings.home / "bench-cache.sqlite")
     started = time.perf_counter()
     for phase in phases:
@@ -362,6 +364,8 @@ def main() -> None:
             results["cmrc"] = cmrc_phase(args.shared, settings, encoder, work, progress)
         elif phase == "abstain":
             results["abstain"] = abstain_phase(args.shared, settings, encoder, work, progress)
+        elif phase == "int8":
+            results["int8"] = int8_phase(args.shared, settings, encoder, work, progress)
         print(
             json.dumps({m: results[phase][m] for m in METHODS if m in results[phase]}, indent=1), flush=True
         )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import NamedTuple
@@ -64,15 +64,15 @@ def jieba_tags() -> dict[str, str]:
     return _jieba()[1]
 
 
-def tag_words(text: str, only: re.Pattern[str] | None = None) -> list[Word]:
+def tag_words(text: str, only: Callable[[str], object] | None = None) -> list[Word]:
     """The words of `text` with their spans and dictionary tags, punctuation and spaces left out.
 
-    `only`: cut just the blocks (runs between punctuation) where this pattern occurs, for callers
-    that look near a few kinds of words: most of an archive then needs no cutting at all.
+    `only`: cut just the blocks (runs between punctuation) it is true of (a pattern's `search`),
+    for callers that look near a few kinds of words: most of an archive then needs no cutting.
     """
     words = []
     for block in _BLOCK.finditer(text):  # jieba cuts each such block on its own
-        if only is not None and not only.search(block.group()):
+        if only is not None and not only(block.group()):
             continue
         at = block.start()
         for word, tag in _tagged_block(block.group()):
@@ -204,6 +204,7 @@ class EntityMention:
     end: int
 
 
+@lru_cache(maxsize=200_000)  # called for every word and its neighbours; words repeat
 def _kind_of(word: str) -> tuple[str, str]:
     """("organisation" or "place", its suffix) when `word` ends in a category suffix, else ("", "")."""
     for kind, suffixes in (("organisation", _ORG_SUFFIXES), ("place", _PLACE_SUFFIXES)):

@@ -121,3 +121,20 @@ def test_bad_precision_is_a_clear_cli_error(tmp_path: Path, monkeypatch) -> None
     monkeypatch.delenv("NEWSQA_PRECISION")
     result = CliRunner().invoke(app, ["ask", "前黄浜全长多少公里？", "--precision", "fp8"])
     assert result.exit_code == 1 and "got 'fp8'" in result.output
+
+
+def test_quantizing_writes_nothing_on_stdout(capfd) -> None:
+    """stdout carries `newsqa ask`'s answer; NNCF's progress bars must not land in front of it."""
+    import openvino as ov
+    import torch
+
+    from embeddings.encoding.openvino_encoder import quantize_int8
+
+    layers = torch.nn.Sequential(torch.nn.Linear(16, 16), torch.nn.ReLU(), torch.nn.Linear(16, 4))
+    model = ov.convert_model(layers.eval(), example_input=torch.zeros(1, 16))
+    samples = [np.random.default_rng(i).standard_normal((1, 16)).astype(np.float32) for i in range(8)]
+    quantized = quantize_int8(model, samples, lambda sample: sample)
+    out, err = capfd.readouterr()
+    assert out == ""
+    assert "Statistics collection" in err  # the progress is still shown, on stderr
+    assert any("FakeQuantize" in op.get_type_name() for op in quantized.get_ops())

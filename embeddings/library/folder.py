@@ -187,19 +187,34 @@ def build_inputs(settings: Settings) -> list[Path]:
     return paths
 
 
+def _keep_last(name: str, stored_left: Sequence[Path], inputs_left: Sequence[str]) -> None:
+    """NewsqaError when removing `name` would leave the next build nothing to read: the rebuild
+    would fail and the index would go on citing the removed file's articles."""
+    if not stored_left and not any(Path(p).exists() for p in inputs_left):
+        raise NewsqaError(
+            f"{name} is the last source of this archive, so it was kept: without it the index "
+            "would have nothing to search. Add the pages that replace it first, then remove it; "
+            "to start over, build a new index with `newsqa build PATHS`"
+        )
+
+
 def remove_file(settings: Settings, name: str) -> str:
     """Take the source file `name` out of the archive: delete it from the archive folder, or, for
     a file a build was given by itself, leave it out of the next build. Returns what was done;
-    NewsqaError when `name` is neither (a file inside another folder is never deleted)."""
+    NewsqaError when `name` is neither (a file inside another folder is never deleted), or when it
+    is the archive's last source."""
     with _lock(settings):
-        for path in archive_files(settings):
+        stored = archive_files(settings)
+        inputs = _read_inputs(settings)
+        for path in stored:
             if path.name == name:
+                _keep_last(name, [p for p in stored if p != path], inputs)
                 path.unlink()
                 return f"{name} deleted from the archive folder"
-        inputs = _read_inputs(settings)
         given = [p for p in inputs if Path(p).name == name and not Path(p).is_dir()]
         if given:
             kept = [p for p in inputs if p not in given]
+            _keep_last(name, stored, kept)
             record_inputs(settings, [Path(p) for p in kept])
             return f"{name} left out of the index (the file itself, {given[0]}, is not touched)"
     folders = [p for p in inputs if Path(p).is_dir()]

@@ -84,6 +84,10 @@ def test_uploads_are_checked_and_kept_only_in_the_archive_folder(tmp_path: Path)
     assert add_files(settings, [("..", page)]).refused == [
         "'..': not a usable file name; rename the file and upload it again"
     ]
+    assert "deleted from the archive folder" in remove_file(settings, "0320.md")
+    with pytest.raises(NewsqaError, match=r"0319\.md is the last source of this archive, so it was kept"):
+        remove_file(settings, "0319.md")  # the rebuild would fail and the index go on citing it
+    assert (archive_dir / "0319.md").is_file()
 
 
 def test_sources_listed_inspected_and_removed(tmp_path: Path, home_settings: Settings, encoder) -> None:
@@ -163,9 +167,9 @@ def test_jobs_queue_run_cancel_and_fail_leaving_the_live_index(
     assert current_generation(settings.resolved_index_dir) == live  # untouched
     assert not [p for p in (settings.resolved_index_dir / "generations").iterdir() if p.name.startswith(".")]
 
+    add_files(settings, [("broken.jsonl", _page(tmp_path, "broken.jsonl", "{not json\n"))])
     remove_file(settings, "0319.md")
     remove_file(settings, "news.jsonl")
-    add_files(settings, [("broken.jsonl", _page(tmp_path, "broken.jsonl", "{not json\n"))])
     failing = jobs.submit("上传 broken.jsonl")
     failed = _wait(jobs, failing.id, lambda j: not j.active)
     assert failed.state == "failed" and "broken.jsonl" in failed.message and "索引保持原样" in failed.message

@@ -187,10 +187,13 @@ def build_inputs(settings: Settings) -> list[Path]:
     return paths
 
 
-def _keep_last(name: str, stored_left: Sequence[Path], inputs_left: Sequence[str]) -> None:
-    """NewsqaError when removing `name` would leave the next build nothing to read: the rebuild
-    would fail and the index would go on citing the removed file's articles."""
-    if not stored_left and not any(Path(p).exists() for p in inputs_left):
+def _keep_last(
+    settings: Settings, name: str, stored_left: Sequence[Path], inputs_left: Sequence[str]
+) -> None:
+    """NewsqaError when removing `name` from a built index would leave the next build nothing to
+    read: the rebuild would fail and the index would go on citing the removed file's articles."""
+    built = (settings.resolved_index_dir / "CURRENT").is_file()
+    if built and not stored_left and not any(Path(p).exists() for p in inputs_left):
         raise NewsqaError(
             f"{name} is the last source of this archive, so it was kept: without it the index "
             "would have nothing to search. Add the pages that replace it first, then remove it; "
@@ -208,13 +211,13 @@ def remove_file(settings: Settings, name: str) -> str:
         inputs = _read_inputs(settings)
         for path in stored:
             if path.name == name:
-                _keep_last(name, [p for p in stored if p != path], inputs)
+                _keep_last(settings, name, [p for p in stored if p != path], inputs)
                 path.unlink()
                 return f"{name} deleted from the archive folder"
         given = [p for p in inputs if Path(p).name == name and not Path(p).is_dir()]
         if given:
             kept = [p for p in inputs if p not in given]
-            _keep_last(name, stored, kept)
+            _keep_last(settings, name, stored, kept)
             record_inputs(settings, [Path(p) for p in kept])
             return f"{name} left out of the index (the file itself, {given[0]}, is not touched)"
     folders = [p for p in inputs if Path(p).is_dir()]

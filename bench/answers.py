@@ -54,7 +54,7 @@ from qa.answer import (  # noqa: E402
     Answer,
     answer_with,
 )
-from qa.reader.loading import get_reader, weights_hash  # noqa: E402
+from qa.reader.loading import get_reader, reader_precision, weights_hash  # noqa: E402
 from qa.reader.metrics import exact_match, f1  # noqa: E402
 from qa.reader.model import read_card, shipped_dir  # noqa: E402
 from qa.retrieve import Retriever, get_retriever  # noqa: E402
@@ -104,10 +104,12 @@ class Progress:
 
 @functools.cache
 def reader_setup() -> str:
-    """What makes a reader's answers: the shipped weights, their threshold and how qa.answer
-    reads with them."""
+    """What makes a reader's answers: the shipped weights, the precision they run at here (as
+    NEWSQA_PRECISION says) and its threshold, and how qa.answer reads with them."""
+    precision = reader_precision(Settings.from_env())
     return (
-        f"{weights_hash(shipped_dir())} at threshold {read_card(shipped_dir()).threshold}, "
+        f"{weights_hash(shipped_dir())} at {precision}, threshold "
+        f"{read_card(shipped_dir()).threshold(precision)}, "
         f"first chunk sure at {SURE_MARGIN}, else {READ_PASSAGES} passages read ({READ_WHOLE} whole), "
         f"rank penalty {RANK_PENALTY}"
     )
@@ -331,8 +333,8 @@ def reader_facts(settings: Settings) -> dict:
         "load_seconds": round(time.perf_counter() - started, 2),
         "mb": (shipped_dir() / READER_WEIGHTS).stat().st_size / 1e6,
         "minutes": card.training["seconds"] / 60,
-        "threshold": card.threshold,
-        "heldout": card.scores,
+        "threshold": reader.threshold,
+        "heldout": card.scores(reader.precision),
     }
 
 

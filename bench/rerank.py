@@ -233,7 +233,7 @@ def main() -> None:
         kept["read_seconds"] = round(time.perf_counter() - built, 1)
         reads.write_text(json.dumps(kept, ensure_ascii=False), encoding="utf-8")
     rows = kept["rows"]
-    threshold = reader.card.threshold
+    threshold = reader.threshold
     scores = [
         score(rows, count, whole, sure, penalty, threshold)
         for count, whole in STRATEGIES

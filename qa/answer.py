@@ -441,12 +441,10 @@ def _from_reader(
     passage that answers wins over an undated one: an undated article is only a candidate for
     the time asked about."""
     dated = [bool(hits[i].date) for i in range(len(spans))] if prefer_dated else None
-    order = reader_order(
-        [span.margin if span else None for span in spans], reader.card.threshold, dated=dated
-    )
+    order = reader_order([span.margin if span else None for span in spans], reader.threshold, dated=dated)
     ranked_hits = [hits[i] for i in order] + list(hits[len(spans) :])
     best = spans[order[0]] if spans else None
-    if best is None or best.margin < reader.card.threshold:
+    if best is None or best.margin < reader.threshold:
         return Answer(question, query, ABSTAIN_TEXT, None, True, [], ranked_hits[:3])
     hit = hits[order[0]]
     start, end = whole_words(hit.text, best.start, best.end, retriever.index.tokenizer.word_spans(hit.text))
@@ -458,7 +456,7 @@ def _from_reader(
         (
             i
             for i in order[1:]
-            if spans[i] and spans[i].margin >= reader.card.threshold and spans[i].text == best.text
+            if spans[i] and spans[i].margin >= reader.threshold and spans[i].text == best.text
         ),
         None,
     )
@@ -471,7 +469,7 @@ def _from_reader(
         cited.append(other)
     short = hit.text[start:end]
     text, citations = _compose(cited, chosen, short, (hit.start + start, hit.start + end))
-    confidence = _confidence(best.margin, reader.card.threshold)
+    confidence = _confidence(best.margin, reader.threshold)
     result = Answer(question, query, text, short, False, citations, confidence=confidence)
     verify_citations(result, retriever.index.articles)
     return result

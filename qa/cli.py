@@ -320,12 +320,12 @@ def _reader_lines(settings) -> list[str]:
         runs = f"{precision} (OpenVINO), " + ("converted" if converted else "converted on first use")
     else:
         runs = "fp32 (torch)"
-    s = card.scores
+    s = card.scores(precision if openvino_available() else "fp32")
     return [
         f"reader      span reader on {card.base_model.split(' ')[0]}, "
         f"top {card.trained_layers} layers trained; {runs}",
         f"reader card held-out EM {s['gold_passage_em']:.3f} / F1 {s['gold_passage_f1']:.3f} "
-        f"(gold passage), abstains below margin {card.threshold:.2f} "
+        f"(gold passage), abstains below margin {s['threshold']:.2f} "
         f"({s['unanswerable_abstained']:.0%} of held-out unanswerable, "
         f"{s['answerable_abstained']:.0%} of answerable)",
     ]

@@ -39,9 +39,20 @@ class ReaderCard:
     trained_layers: int
     max_length: int
     max_answer_tokens: int
-    threshold: float  # abstain when no window's margin (best span - no answer) reaches this
-    scores: dict
+    # precision ("fp32", "int8") -> held-out scores read at it, with the threshold it abstains
+    # below: int8 shifts the margins, so each precision is calibrated on its own.
+    calibration: dict
     training: dict
+
+    def scores(self, precision: str) -> dict:
+        """The held-out scores at `precision` ("fp32 (torch)" reads as fp32), else at the
+        precision that was calibrated; {} before calibration."""
+        key = "int8" if precision == "int8" else "fp32"
+        return self.calibration.get(key) or next(iter(self.calibration.values()), {})
+
+    def threshold(self, precision: str) -> float:
+        """Abstain when no window's margin (best span - no answer) reaches this."""
+        return self.scores(precision).get("threshold", 0.0)
 
 
 def shipped_dir() -> Path:

@@ -35,7 +35,7 @@ class ReaderSpan:
     start: int  # character offsets in that passage
     end: int
     text: str
-    margin: float  # best span score minus the no-answer score: > card.threshold means "answer"
+    margin: float  # best span score minus the no-answer score: >= Reader.threshold means "answer"
 
 
 def torch_runner(model) -> Runner:
@@ -64,6 +64,11 @@ class Reader:
     def __post_init__(self) -> None:
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(self.card.max_length, stride=STRIDE, strategy="only_second")
+
+    @property
+    def threshold(self) -> float:
+        """The no-answer margin calibrated for this reader's precision."""
+        return self.card.threshold(self.precision)
 
     def read(
         self, question: str, passages: Sequence[str], max_tokens: int | None = None

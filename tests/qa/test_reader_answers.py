@@ -48,14 +48,14 @@ def test_reader_points_at_the_answer(reader, question: str, passage: str, expect
     (span,) = reader.read(question, [passage])
     assert span is not None and expected in span.text
     assert span.text == passage[span.start : span.end]
-    assert span.margin >= reader.card.threshold
+    assert span.margin >= reader.threshold
 
 
 def test_reader_abstains_on_a_passage_that_does_not_answer(reader) -> None:
     (span,) = reader.read(
         "前黄浜全长多少公里？", ["南夏墅街道与吉河镇签订了结对帮扶协议，双方将在产业上合作。"]
     )
-    assert span is None or span.margin < reader.card.threshold
+    assert span is None or span.margin < reader.threshold
 
 
 def test_a_question_longer_than_the_window_is_read(ask) -> None:

@@ -64,7 +64,7 @@ SURE_MARGIN = 6.0
 REST_OVERLAP = 60
 # What a step down the retrieval order costs a passage's reader margin when the reader re-ranks:
 # the margin alone let a sibling paragraph's span win over the retrieved top passage too often.
-RANK_PENALTY = 2.0
+RANK_PENALTY = 5.0
 TITLE_HINTS = ("书记", "区长", "常委", "主任", "主席")
 
 

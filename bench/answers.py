@@ -1,6 +1,6 @@
 """Answer quality and latency: the span reader against the old sentence scorer, in one run.
 
-    python bench/answers.py [--shared ../shared] [--phases sample,cmrc,abstain] [--fresh]
+    python bench/answers.py [--shared ../shared] [--phases sample,cmrc,abstain,xquad,drcd] [--fresh]
 
 Phases:
   sample   the bundled pages and ../shared/eval/wujin_questions.jsonl: does the answer contain an
@@ -13,6 +13,9 @@ Phases:
            passage after re-ranking, abstention rate, and answer latency p50 / p95.
   abstain  a fixed random 300 of those questions over the corpus without their paragraphs: the
            share that abstains.
+  xquad    the same, for the 1,190 XQuAD-zh questions over the same corpus (which holds their
+  drcd     paragraphs), and for the 3,524 DRCD dev questions (converted to simplified): the
+           reader checked on sets of other writers and sources than its training data's.
   int8     the first 300 CMRC questions again with the int8 reader, for its quality and latency
            where `auto` chose fp32 (CPUs without VNNI/AMX).
 Each method's answers are kept per question in <home>/bench-answers/progress.jsonl, so a stopped
@@ -46,6 +49,7 @@ from embeddings.encoding.embedding_cache import CachingEncoder  # noqa: E402
 from embeddings.encoding.encoder import load_encoder  # noqa: E402
 from embeddings.settings import Settings  # noqa: E402
 from embeddings.store.index import load_index  # noqa: E402
+from embeddings.store.keywords import to_simplified  # noqa: E402
 from qa.answer import (  # noqa: E402
     RANK_PENALTY,
     READ_PASSAGES,
@@ -216,12 +220,29 @@ def sample_phase(shared: Path, settings: Settings, work: Path, progress: Progres
     return {method: summarize(rs) for method, rs in answered.items()} | {"rows": answered}
 
 
-def cmrc_items(shared: Path) -> list[Item]:
+EVAL_SETS = {  # phase -> its file under ../shared/eval and whether it is in traditional script
+    "cmrc": ("cmrc2018/cmrc2018_dev.json", False),
+    "xquad": ("xquad_zh/xquad.zh.json", False),
+    "drcd": ("drcd/DRCD_dev.json", True),
+}
+
+
+def squad_items(shared: Path, phase: str) -> list[Item]:
+    name, traditional = EVAL_SETS[phase]
+    convert = to_simplified if traditional else (lambda text: text)
     return [
-        Item(qa["id"], qa["question"], tuple(a["text"] for a in qa["answers"] if a["text"]))
-        for _, _, qas in squad_paragraphs(shared / "eval/cmrc2018/cmrc2018_dev.json")
+        Item(
+            qa["id"],
+            convert(qa["question"]),
+            tuple(dict.fromkeys(convert(a["text"]) for a in qa["answers"] if a["text"])),
+        )
+        for _, _, qas in squad_paragraphs(shared / "eval" / name)
         for qa in qas
     ]
+
+
+def cmrc_items(shared: Path) -> list[Item]:
+    return squad_items(shared, "cmrc")
 
 
 def retriever_over(
@@ -237,12 +258,14 @@ def retriever_over(
     return Retriever(load_index(folder, encoder.model_id), encoder)
 
 
-def cmrc_phase(
-    shared: Path, settings: Settings, encoder: CachingEncoder, work: Path, progress: Progress
+def open_book_phase(
+    phase: str, shared: Path, settings: Settings, encoder: CachingEncoder, work: Path, progress: Progress
 ) -> dict:
+    """One evaluation set's questions over the whole 2,088-paragraph corpus (it holds all three
+    sets' paragraphs)."""
     corpus = cmrc_corpus(shared)
     retriever = retriever_over(corpus.articles, encoder, settings, work / "cmrc-index")
-    answered = answer_all("cmrc", retriever, cmrc_items(shared), progress, settings)
+    answered = answer_all(phase, retriever, squad_items(shared, phase), progress, settings)
     return {method: summarize(rs) for method, rs in answered.items()}
 
 
@@ -288,6 +311,8 @@ def readme_table(results: dict, card: dict) -> str:
     names = {
         "cmrc": "CMRC dev open-book",
         "abstain": "CMRC, answer removed",
+        "xquad": "XQuAD-zh open-book",
+        "drcd": "DRCD dev open-book",
         "sample": "sample pages",
         "int8": "CMRC dev, first questions",
     }
@@ -343,7 +368,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
-    parser.add_argument("--phases", default="sample,cmrc,abstain")
+    parser.add_argument("--phases", default="sample,cmrc,abstain,xquad,drcd")
     parser.add_argument("--fresh", action="store_true", help="discard the answers of a stopped run")
     parser.add_argument("--summarize", action="store_true", help="answer nothing: tables of what is done")
     args = parser.parse_args()
@@ -354,16 +379,17 @@ def main() -> None:
     out_path = ROOT / "bench" / "results" / "answers.json"
     results = json.loads(out_path.read_text(encoding="utf-8")).get("results", {}) if out_path.exists() else {}
     phases = args.phases.split(",")
-    if unknown := set(phases) - {"sample", "cmrc", "abstain", "int8"}:
-        parser.error(f"unknown phase {', '.join(sorted(unknown))}: choose from sample, cmrc, abstain, int8")
+    known = ("sample", "cmrc", "abstain", "xquad", "drcd", "int8")
+    if unknown := set(phases) - set(known):
+        parser.error(f"unknown phase {', '.join(sorted(unknown))}: choose from {', '.join(known)}")
     encoder = CachingEncoder(load_encoder(settings), settings.home / "bench-cache.sqlite")
     started = time.perf_counter()
     for phase in phases:
         print(f"{phase}…", flush=True)
         if phase == "sample":
             results["sample"] = sample_phase(args.shared, settings, work, progress)
-        elif phase == "cmrc":
-            results["cmrc"] = cmrc_phase(args.shared, settings, encoder, work, progress)
+        elif phase in EVAL_SETS:
+            results[phase] = open_book_phase(phase, args.shared, settings, encoder, work, progress)
         elif phase == "abstain":
             results["abstain"] = abstain_phase(args.shared, settings, encoder, work, progress)
         elif phase == "int8":

@@ -320,7 +320,7 @@ def _reader_lines(settings) -> list[str]:
         runs = f"{precision} (OpenVINO), " + ("converted" if converted else "converted on first use")
     else:
         runs = "fp32 (torch)"
-    s = card.scores(precision if openvino_available() else "fp32")
+    s = card.scores(precision)
     return [
         f"reader      span reader on {card.base_model.split(' ')[0]}, "
         f"top {card.trained_layers} layers trained; {runs}",

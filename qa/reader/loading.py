@@ -180,11 +180,12 @@ def _openvino_runner(settings: Settings, weights: Path, precision: str) -> Runne
 
 
 def reader_precision(settings: Settings) -> str:
-    """What `settings.precision` means for the reader: int8 or fp32 (bf16 reads as fp32)."""
-    from embeddings.encoding.openvino_encoder import int8_accelerated
+    """What `settings.precision` means for the reader: int8 or fp32 (bf16 reads as fp32); auto is
+    int8 only where OpenVINO loads to run it, so a CPU with VNNI but no OpenVINO reads at fp32."""
+    from embeddings.encoding.openvino_encoder import int8_accelerated, openvino_available
 
     if settings.precision == "auto":
-        return "int8" if int8_accelerated() else "fp32"
+        return "int8" if int8_accelerated() and openvino_available() else "fp32"
     return "int8" if settings.precision == "int8" else "fp32"
 
 

@@ -65,7 +65,8 @@ def test_training_resumes_after_a_kill_and_exports_a_loadable_reader(tmp_path: P
     assert total > killed_at and total == len(card.training["losses"])  # one loss per checkpointed step
     assert "fp32" in card.calibration and set(card.calibration) <= {"fp32", "int8"}
     for precision, scores in card.calibration.items():  # each precision calibrated on its own
-        assert scores["questions"] == 4 and scores["precision"] == precision
+        assert scores["questions"] == 4
+        assert scores["precision"].split()[0] == precision  # "fp32 (torch)" without OpenVINO
         assert card.threshold(precision) == scores["threshold"]
     assert json.loads((out / "reader.json").read_text())["training"]["data"]["positives"] <= 24
     assert "CC BY-SA" in (out / "MODEL_CARD.md").read_text()

@@ -55,16 +55,16 @@ MAX_WORD_WIDENING = 4  # a span edge inside a word this short moves to the word'
 # others up to READ_PASSAGES, and the best span over all it read wins. All three were fitted with
 # the rank penalty below by bench/rerank.py on held-out training questions, never on an
 # evaluation set (bench/results/rerank.json): the cheapest reading (by its 95th-percentile
-# question) within 0.01 EM of the best. A sure first chunk answers 79% of those questions.
+# question) within 0.01 EM of the best. A sure first chunk answers 84% of those questions.
 READ_PASSAGES = 2
 READ_WHOLE = 1
-SURE_MARGIN = 6.0
+SURE_MARGIN = 2.5
 # Characters of its chunk the rest of a passage reads again on each side, so that an answer
 # across the chunk's edge is read whole at least once.
 REST_OVERLAP = 60
 # What a step down the retrieval order costs a passage's reader margin when the reader re-ranks:
 # the margin alone let a sibling paragraph's span win over the retrieved top passage too often.
-RANK_PENALTY = 5.0
+RANK_PENALTY = 1.5
 TITLE_HINTS = ("书记", "区长", "常委", "主任", "主席")
 
 
@@ -277,8 +277,18 @@ def _from_sentences(
     return result
 
 
-def whole_words(text: str, start: int, end: int, words: Sequence[tuple[int, int]]) -> tuple[int, int]:
-    """A span widened so that neither edge falls inside a short word (…篇社 -> …篇社论)."""
+def whole_words(
+    text: str, start: int, end: int, words: Sequence[tuple[int, int]], last_token: int = 0
+) -> tuple[int, int]:
+    """A span on word edges: an end inside its last reader token (`last_token` characters) moves
+    back to the token's last word edge (6月26日在 -> 6月26日: 日在 is one token), and neither
+    edge falls inside a short word (…篇社 -> …篇社论)."""
+    # The reader was trained to point at the token holding the answer's last character, so a
+    # token that runs into the next word ends the answer at the word edge inside it. On 3,000
+    # CMRC train answers this recovers 95.3% of the gold spans exactly, against 93.1% by tokens.
+    inner = [w_start for w_start, _ in words if end - last_token < w_start < end and w_start > start]
+    if inner:
+        end = inner[-1]
     for w_start, w_end in words:
         if w_end - w_start > MAX_WORD_WIDENING:
             continue
@@ -447,7 +457,8 @@ def _from_reader(
     if best is None or best.margin < reader.threshold:
         return Answer(question, query, ABSTAIN_TEXT, None, True, [], ranked_hits[:3])
     hit = hits[order[0]]
-    start, end = whole_words(hit.text, best.start, best.end, retriever.index.tokenizer.word_spans(hit.text))
+    words = retriever.index.tokenizer.word_spans(hit.text)
+    start, end = whole_words(hit.text, best.start, best.end, words, best.last_token)
     s, e = _sentence_of(hit, replace(best, start=start, end=end))
     chosen = [ScoredSentence(0, hit.start + s, hit.start + e, hit.text[s:e], best.margin)]
     cited = [hit]

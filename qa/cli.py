@@ -322,8 +322,7 @@ def _reader_lines(settings) -> list[str]:
         runs = "fp32 (torch)"
     s = card.scores(precision)
     return [
-        f"reader      span reader on {card.base_model.split(' ')[0]}, "
-        f"top {card.trained_layers} layers trained; {runs}",
+        f"reader      span reader on {card.base_model.split(' ')[0]}, {card.layers_trained} trained; {runs}",
         f"reader card held-out EM {s['gold_passage_em']:.3f} / F1 {s['gold_passage_f1']:.3f} "
         f"(gold passage), abstains below margin {s['threshold']:.2f} "
         f"({s['unanswerable_abstained']:.0%} of held-out unanswerable, "

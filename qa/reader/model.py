@@ -37,6 +37,9 @@ READER_CARD = "reader.json"
 REBUILD_HINT = "reinstall newsqa (pip install --force-reinstall .) or retrain: python -m qa.reader.train"
 
 
+BASE_LAYERS = 12  # encoder layers of multilingual-e5-small
+
+
 @dataclass(frozen=True)
 class ReaderCard:
     """What reader.json records: enough to rebuild the network and to decide when to abstain."""
@@ -59,6 +62,13 @@ class ReaderCard:
     def threshold(self, precision: str) -> float:
         """Abstain when no window's margin (best span - no answer) reaches this."""
         return self.scores(precision).get("threshold", 0.0)
+
+    @property
+    def layers_trained(self) -> str:
+        """Which encoder layers training changed, in words."""
+        if self.trained_layers >= BASE_LAYERS:
+            return f"all {BASE_LAYERS} encoder layers"
+        return f"the top {self.trained_layers} encoder layers (of {BASE_LAYERS})"
 
 
 def shipped_dir() -> Path:

@@ -36,6 +36,9 @@ class ReaderSpan:
     end: int
     text: str
     margin: float  # best span score minus the no-answer score: >= Reader.threshold means "answer"
+    # Characters of the span's last token (0: it was trimmed away): the reader can only point at
+    # whole tokens, and a token may run past the answer's last word (日在 of 6月26日在).
+    last_token: int = 0
 
 
 def torch_runner(model) -> Runner:
@@ -99,7 +102,8 @@ class Reader:
             text = passages[number]
             start, end = snap_to_text(text, span.start, span.end)
             if start < end:
-                best[number] = ReaderSpan(number, start, end, text[start:end], span.margin)
+                last_token = max(0, end - max(span.last_token_start, start))
+                best[number] = ReaderSpan(number, start, end, text[start:end], span.margin, last_token)
         return best
 
     def _logits(self, windows: list) -> tuple[np.ndarray, np.ndarray]:

@@ -25,6 +25,7 @@ class SpanScore:
     end: int
     score: float  # start logit + end logit
     margin: float  # score minus the no-answer score
+    last_token_start: int  # where the span's last token begins: a token may cross words (日在)
 
 
 def best_span(
@@ -48,7 +49,9 @@ def best_span(
     score = float(scores[s, e])
     null = float(start_logits[0] + end_logits[0])
     first, last = positions[s], positions[e]
-    return SpanScore(int(offsets[first][0]), int(offsets[last][1]), score, score - null)
+    return SpanScore(
+        int(offsets[first][0]), int(offsets[last][1]), score, score - null, int(offsets[last][0])
+    )
 
 
 def snap_to_text(text: str, start: int, end: int) -> tuple[int, int]:

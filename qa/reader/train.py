@@ -460,8 +460,8 @@ def model_card(card: ReaderCard, weights: Path) -> str:
         "",
         "An extractive reader for Chinese: question + passage -> answer span, or no answer.",
         "",
-        f"- Base model: {card.base_model}, MIT licence. Shipped here: only the top {card.trained_layers} "
-        f"encoder layers (of 12) and the span head, fine-tuned, stored as int8 changes from the base weights "
+        f"- Base model: {card.base_model}, MIT licence. Shipped here: {card.layers_trained} "
+        f"and the span head, fine-tuned, stored as int8 changes from the base weights "
         f"(norms, biases and head in fp16; {weights.stat().st_size / 1e6:.1f} MB); "
         "the rest of the network is the base model, assembled offline on first use.",
         '- Training data: CMRC 2018 train (Cui et al., "A Span-Extraction Dataset for Chinese Machine '

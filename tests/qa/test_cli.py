@@ -20,6 +20,7 @@ from embeddings.settings import DEFAULT_MODEL, Settings
 from embeddings.store.index import read_manifest
 from qa import PassageHit
 from qa.reader.loading import reader_ov_dir, reader_precision
+from qa.reader.model import read_card
 
 NEWSQA = Path(sys.executable).parent / "newsqa"
 QUESTION = "前黄浜全长多少公里？"
@@ -147,8 +148,10 @@ def test_info_shows_model_and_counts(built_home) -> None:
     assert "vectors     int8 embeddings, exact search" in result.stdout
     assert "wujin/000_540523ca5f8d8d9a.txt" in result.stdout
     precision = reader_precision(Settings(home=home))  # int8 on CPUs with VNNI/AMX, else fp32
-    assert f"reader      span reader on {DEFAULT_MODEL}, top 6 layers trained; {precision} (OpenVINO)" in (
-        result.stdout
+    layers = read_card().layers_trained  # the shipped card's
+    assert (
+        f"reader      span reader on {DEFAULT_MODEL}, {layers} trained; {precision} (OpenVINO)"
+        in result.stdout
     )
     assert "reader card held-out EM" in result.stdout and "abstains below margin" in result.stdout
     assert f"archive     {manifest.tables['people']} people, " in result.stdout

@@ -48,6 +48,15 @@ def test_whole_words_widens_only_inside_short_words() -> None:
     assert whole_words(text, 2, 5, long_word) == (2, 5)  # a long "word" is not swallowed
 
 
+def test_whole_words_ends_inside_a_token_that_crosses_words() -> None:
+    text = "会议于6月26日在区行政中心召开"
+    words = [(0, 2), (2, 3), (3, 4), (4, 5), (5, 7), (7, 8), (8, 9), (9, 10), (10, 12), (12, 14), (14, 16)]
+    # the reader's last token is 日在 (2 characters): the answer ends at the word edge inside it
+    assert text[slice(*whole_words(text, 3, 9, words, last_token=2))] == "6月26日"
+    assert whole_words(text, 3, 9, words, last_token=1) == (3, 9)  # a one-character token: kept
+    assert text[slice(*whole_words(text, 8, 9, words, last_token=1))] == "在"  # never empty
+
+
 def test_cmrc_metrics() -> None:
     assert exact_match("2.3公里。", ["2.3公里"]) == 1.0
     assert exact_match("约2.3公里", ["2.3公里"]) == 0.0

@@ -3,14 +3,13 @@
     python bench/token_edges.py [--shared ../shared] [--sample 3000]
 
 The reader points at whole tokens of the e5 (XLM-R) vocabulary, and a token may run from the
-answer into the next word (日在 of 6月26日在). qa.answer.whole_words ends such a span at the last
-word edge (jieba) inside its last token. Two measurements, neither on an evaluation set:
+answer into the next word (日在 of 6月26日在). qa.answer.end_at_word_edge ends such a span at the
+last word edge (jieba) inside its last token. Two measurements, neither on an evaluation set:
   gold     a random `--sample` of CMRC train + DRCD test answers: the share whose gold span is
-           recovered exactly from its tokens, as tokens and after each rule (first or last word
-           edge inside the last token; also moving the start);
+           recovered (CMRC exact match) from its tokens, as tokens, widened to jieba's words (the
+           rule before), and ended at the word edge inside the last token (now);
   reader   the reader's span on the gold paragraph of each held-out training question (the
-           paragraphs qa.reader.train keeps apart): exact match of the span as read, widened to
-           whole words (the previous rule), and ended at the token's last word edge first (now).
+           paragraphs qa.reader.train keeps apart): exact match of the span by the same rules.
 Results: bench/results/token_edges.json.
 """
 
@@ -29,29 +28,18 @@ from tokenizers import Tokenizer  # noqa: E402
 
 from embeddings.settings import Settings  # noqa: E402
 from embeddings.store.keywords import KeywordTokenizer  # noqa: E402
-from qa.answer import whole_words  # noqa: E402
+from qa.answer import end_at_word_edge  # noqa: E402
 from qa.reader.loading import get_reader  # noqa: E402
 from qa.reader.metrics import exact_match  # noqa: E402
+from qa.reader.spans import snap_to_text  # noqa: E402
 from qa.reader.train import TRAIN_FILES, Plan, is_heldout, load_squad  # noqa: E402
 
 
-def edge_rules(first: tuple[int, int], last: tuple[int, int], edges: set[int]):
-    """(rule, start, end) for an answer's first and last tokens: as tokens, and moved to word edges."""
-    inner_end = sorted(x for x in edges if last[0] < x < last[1])
-    inner_start = sorted(x for x in edges if first[0] < x < first[1])
-    ends = {
-        "tokens": last[1],
-        "end at first edge": inner_end[0] if inner_end else last[1],
-        "end at last edge": inner_end[-1] if inner_end else last[1],
-    }
-    for name, end in ends.items():
-        yield name, first[0], end
-        yield f"{name}, start at last edge", inner_start[-1] if inner_start else first[0], end
-
-
 def gold_recovery(tokenizer, words, paragraphs, questions, sample: int) -> dict:
+    """The share of gold answers that qa.answer's edge rules recover from the answer's tokens
+    (trimmed of edge punctuation as the reader trims them), by CMRC's exact match."""
     random.seed(0)
-    hits: dict[str, int] = {}
+    hits = dict.fromkeys(RULES, 0)
     counted = 0
     for q in random.sample(questions, min(sample, len(questions))):
         context, answer = paragraphs[q.paragraph].context, q.answers[0]
@@ -61,32 +49,53 @@ def gold_recovery(tokenizer, words, paragraphs, questions, sample: int) -> dict:
         offsets = [o for o in tokenizer.encode(context, add_special_tokens=False).offsets if o[1] > o[0]]
         first = next(o for o in offsets if o[1] > a)
         last = [o for o in offsets if o[0] < b][-1]
-        edges = {x for span in words(context) for x in span}
+        start, end = snap_to_text(context, first[0], last[1])
         counted += 1
-        for name, s, e in edge_rules(first, last, edges):
-            hits[name] = hits.get(name, 0) + (s == a and e == b)
-    return {"answers": counted} | {name: round(n / counted, 4) for name, n in hits.items()}
+        last_token = max(0, end - max(last[0], start))
+        for rule, (s, e) in zip(
+            RULES, edge_rules(context, start, end, last_token, words(context)), strict=True
+        ):
+            hits[rule] += exact_match(context[s:e], [answer])
+    return {"answers": counted} | {rule: round(n / counted, 4) for rule, n in hits.items()}
+
+
+RULES = ("as read", "widened to jieba words (before)", "ended at the word edge in its last token (now)")
+
+
+def widened_to_words(start: int, end: int, words) -> tuple[int, int]:
+    """The rule before, kept here to compare: an edge inside a jieba word of at most 4
+    characters moved out to the word's edge."""
+    for w_start, w_end in words:
+        if w_end - w_start <= 4:
+            start = w_start if w_start < start < w_end else start
+            end = w_end if w_start < end < w_end else end
+    return start, end
+
+
+def edge_rules(text: str, start: int, end: int, last_token: int, words) -> list[tuple[int, int]]:
+    """A read span as each of RULES leaves it."""
+    return [
+        (start, end),
+        widened_to_words(start, end, words),
+        (start, end_at_word_edge(text, start, end, words, last_token)),
+    ]
 
 
 def reader_heldout(reader, words, paragraphs, questions) -> dict:
+    """Exact match of the reader's span on each held-out question's gold paragraph, by rule."""
     share = Plan().heldout_share
     held = [q for q in questions if is_heldout(paragraphs[q.paragraph].context, share)]
-    scores = dict.fromkeys(
-        ("as read", "whole words (before)", "token's last word edge, whole words (now)"), 0.0
-    )
+    scores = dict.fromkeys(RULES, 0.0)
     changed = 0
     for q in held:
         context = paragraphs[q.paragraph].context
         (span,) = reader.read(q.question, [context])
         if span is None:
             continue
-        spans = words(context)
-        before = whole_words(context, span.start, span.end, spans)
-        now = whole_words(context, span.start, span.end, spans, span.last_token)
-        changed += before != now
-        scores["as read"] += exact_match(span.text, q.answers)
-        scores["whole words (before)"] += exact_match(context[slice(*before)], q.answers)
-        scores["token's last word edge, whole words (now)"] += exact_match(context[slice(*now)], q.answers)
+        read = edge_rules(context, span.start, span.end, span.last_token, words(context))
+        changed += read[1] != read[2]
+        for rule, (s, e) in zip(RULES, read, strict=True):
+            scores[rule] += exact_match(context[s:e], q.answers)
     return {"questions": len(held), "changed": changed} | {
         k: round(v / len(held), 4) for k, v in scores.items()
     }

@@ -54,12 +54,17 @@ def best_span(
     )
 
 
+def _closes(text: str, start: int, at: int) -> bool:
+    """Whether text[at] closes a mark opened inside text[start:at] (“伦敦碗” keeps its ”)."""
+    return any(closer == text[at] and opener in text[start:at] for opener, closer in _OPENERS.items())
+
+
 def snap_to_text(text: str, start: int, end: int) -> tuple[int, int]:
     """The span trimmed of edge punctuation and spaces, with a title's or quote's closing mark
-    kept when its opening one is inside (《乡村振兴》, not 《乡村振兴)."""
+    kept when its opening one is inside (《乡村振兴》, not 《乡村振兴; 俗称“伦敦碗”, not 俗称“伦敦碗)."""
     while start < end and text[start] in _EDGE_PUNCTUATION and text[start] not in _OPENERS:
         start += 1
-    while end > start and text[end - 1] in _EDGE_PUNCTUATION:
+    while end > start and text[end - 1] in _EDGE_PUNCTUATION and not _closes(text, start, end - 1):
         end -= 1
     if start < end:
         closer = _OPENERS.get(text[start])

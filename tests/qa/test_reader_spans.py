@@ -1,11 +1,11 @@
-"""Pure pieces of the reader: span search over logits, span trimming, word widening, CMRC metrics."""
+"""Pure pieces of the reader: span search over logits, span trimming, word edges, CMRC metrics."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from qa.answer import confidence_words, whole_words
+from qa.answer import confidence_words, end_at_word_edge
 from qa.reader.metrics import exact_match, f1
 from qa.reader.spans import best_span, snap_to_text
 
@@ -32,6 +32,8 @@ def test_best_span_respects_order_length_and_the_passage() -> None:
         ("出版了《乡村振兴》一书", (3, 8), "《乡村振兴》"),
         ("出版了《乡村振兴一书", (3, 8), "乡村振兴"),
         ("“两湖”创新区", (0, 4), "“两湖”"),
+        ("中文俗称“伦敦碗”。", (0, 10), "中文俗称“伦敦碗”"),
+        ("出版的《文集》（1799）", (0, 8), "出版的《文集》"),
     ],
 )
 def test_snap_to_text_trims_punctuation_and_keeps_paired_marks(text: str, span, expected: str) -> None:
@@ -39,22 +41,15 @@ def test_snap_to_text_trims_punctuation_and_keeps_paired_marks(text: str, span, 
     assert text[start:end] == expected
 
 
-def test_whole_words_widens_only_inside_short_words() -> None:
-    text = "提炼整理成203篇社情民意信息"
-    words = [(0, 2), (2, 4), (4, 5), (5, 8), (8, 9), (9, 13), (13, 15)]
-    assert whole_words(text, 5, 9, words) == (5, 9)  # already whole
-    assert text[slice(*whole_words(text, 5, 11, words))] == "203篇社情民意"  # 社情 -> 社情民意
-    long_word = [(0, 10)]
-    assert whole_words(text, 2, 5, long_word) == (2, 5)  # a long "word" is not swallowed
-
-
-def test_whole_words_ends_inside_a_token_that_crosses_words() -> None:
+def test_an_end_inside_a_token_that_crosses_words_moves_to_the_word_edge() -> None:
     text = "会议于6月26日在区行政中心召开"
     words = [(0, 2), (2, 3), (3, 4), (4, 5), (5, 7), (7, 8), (8, 9), (9, 10), (10, 12), (12, 14), (14, 16)]
     # the reader's last token is 日在 (2 characters): the answer ends at the word edge inside it
-    assert text[slice(*whole_words(text, 3, 9, words, last_token=2))] == "6月26日"
-    assert whole_words(text, 3, 9, words, last_token=1) == (3, 9)  # a one-character token: kept
-    assert text[slice(*whole_words(text, 8, 9, words, last_token=1))] == "在"  # never empty
+    assert text[3 : end_at_word_edge(text, 3, 9, words, last_token=2)] == "6月26日"
+    assert end_at_word_edge(text, 3, 9, words, last_token=1) == 9  # a one-character token: kept
+    assert end_at_word_edge(text, 8, 9, words, last_token=2) == 9  # never empty
+    latin = "Millennium Kitchen"  # jieba's edges between Latin words are no answer edges
+    assert end_at_word_edge(latin, 0, 18, [(0, 10), (10, 11), (11, 18)], last_token=8) == 18
 
 
 def test_cmrc_metrics() -> None:

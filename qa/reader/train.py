@@ -417,7 +417,7 @@ def export(model, base: dict, plan: Plan, out: Path, record: dict, data: dict) -
         "data": data,
         "steps": record["step"],
         "seconds": record["seconds"],
-        "autocast": record.get("autocast", "fp32"),
+        "autocast": record["autocast"],
         "losses": record["losses"],
     }
     write_card(
@@ -476,7 +476,7 @@ def model_card(card: ReaderCard, weights: Path) -> str:
         "paragraphs kept apart.",
         f"- Run: {t['steps']} steps of {t['plan']['batch_size']} ({t['plan'].get('epochs', 1)} epochs, "
         f"each restarting the learning rate at half the last peak), max length {card.max_length} tokens, "
-        f"lr {t['plan']['lr']}, {t.get('autocast', 'fp32')} autocast, {t['seconds'] / 60:.1f} minutes "
+        f"lr {t['plan']['lr']}, {t['autocast']} autocast, {t['seconds'] / 60:.1f} minutes "
         f"on {data['machine']}; loss "
         + ", ".join(f"{loss:.2f}" for _, loss in t["losses"][:: max(1, len(t["losses"]) // 8)])
         + f" … {t['losses'][-1][1]:.2f}.",

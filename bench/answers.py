@@ -20,7 +20,8 @@ Phases:
            where `auto` chose fp32 (CPUs without VNNI/AMX).
 Each method's answers are kept per question in <home>/bench-answers/progress.jsonl, so a stopped
 run resumes where it was (--fresh starts over); a reader's answers count only for the weights
-and the reading (threshold, passages read, rank penalty) that made them, so a change is measured anew.
+and the reading (threshold, passages read, rank penalty, cosine weight) that made them, so a
+change is measured anew.
 Vectors are cached in <home>/bench-cache.sqlite.
 Results go to bench/results/answers.json and the README.
 """
@@ -51,9 +52,11 @@ from embeddings.settings import Settings  # noqa: E402
 from embeddings.store.index import load_index  # noqa: E402
 from embeddings.store.keywords import to_simplified  # noqa: E402
 from qa.answer import (  # noqa: E402
+    COSINE_WEIGHT,
     RANK_PENALTY,
     READ_PASSAGES,
     READ_WHOLE,
+    REFERENCE_COSINE,
     SURE_MARGIN,
     Answer,
     answer_with,
@@ -115,7 +118,7 @@ def reader_setup() -> str:
         f"{weights_hash(shipped_dir())} at {precision}, threshold "
         f"{read_card(shipped_dir()).threshold(precision)}, "
         f"first chunk sure at {SURE_MARGIN}, else {READ_PASSAGES} passages read ({READ_WHOLE} whole), "
-        f"rank penalty {RANK_PENALTY}"
+        f"rank penalty {RANK_PENALTY}, sure at margin + {COSINE_WEIGHT} * (cosine - {REFERENCE_COSINE})"
     )
 
 

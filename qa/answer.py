@@ -4,7 +4,8 @@ Default, no LLM: the span reader (qa.reader) reads the top passages and points a
 inside them. Its best span is the short answer (trimmed of punctuation, ending at a word edge),
 the sentence that holds it is quoted and cited [1], passages are re-ranked by the reader's score,
 and the answer abstains, listing the closest passages as 可能相关, when no span beats "no answer"
-by the calibrated margin on the reader's card. Questions about people go to the people table
+by the calibrated margin on the reader's card, the margin counted with how close the passage is to
+the question in meaning (`sureness`). Questions about people go to the people table
 first (qa.who). `reader=None` selects the older sentence scorer (qa.sentences). An optional LLM
 writes the answer from the same passages, checked sentence by sentence.
 """
@@ -68,6 +69,18 @@ REST_OVERLAP = 60
 # What a step down the retrieval order costs a passage's reader margin when the reader re-ranks:
 # the margin alone let a sibling paragraph's span win over the retrieved top passage too often.
 RANK_PENALTY = 5.0
+# Whether to answer from the chosen span: its margin plus COSINE_WEIGHT times how far the
+# question's dense cosine with the passage's best chunk lies above the reader precision's
+# REFERENCE_COSINE must reach the card's threshold for that precision. The reader alone let
+# sibling paragraphs (same story, answer absent) answer: their spans look sure, but the passage is
+# further from the question in meaning. Fitted by bench/abstention.py on held-out training
+# questions, never on an evaluation set: the weight that makes the most of them abstain when their
+# paragraphs are removed from the index, the reference that keeps the answerable ones abstaining as
+# often as by the margin alone, at each precision (bench/results/abstention-int8.json, -fp32.json:
+# both fitted 120; with it 97.1% / 95.8% of them abstain with their paragraphs removed, 94.3% /
+# 93.9% by the margin alone).
+COSINE_WEIGHT = 120.0
+REFERENCE_COSINE = {"int8": 0.8974, "fp32": 0.8955}
 TITLE_HINTS = ("书记", "区长", "常委", "主任", "主席")
 
 
@@ -91,7 +104,7 @@ class Answer:
     related: list[PassageHit] = field(default_factory=list)  # closest passages when abstaining
     seconds: float = 0.0
     generated: bool = False  # written by the configured LLM (and checked), not extracted
-    # The reader's confidence in its span, 0..1: sigmoid of its margin over the abstention
+    # The reader's confidence in its span, 0..1: sigmoid of its `sureness` over the abstention
     # threshold (0.5 = at the threshold). None for answers not read by the span reader.
     confidence: float | None = None
     archive: ArchiveResult | None = None  # an archive-wide answer: the count, the list, the months
@@ -248,7 +261,7 @@ def _answer(
     else:
         spans = read_passages(retriever, reader, query, ranked, hits)
         prefer_dated = scope is not None and scope.keep_undated
-        result = _from_reader(retriever, reader, question, query, hits, spans, prefer_dated)
+        result = _from_reader(retriever, reader, question, query, ranked, hits, spans, prefer_dated)
     if llm is not None and hits:
         result = generated_answer(retriever, llm, result, hits)
     return result
@@ -306,8 +319,26 @@ def _sentence_of(hit: PassageHit, span: ReaderSpan) -> tuple[int, int]:
     return (sentences[0][0], sentences[-1][1]) if sentences else (span.start, span.end)
 
 
-def _confidence(margin: float, threshold: float) -> float:
-    return round(1 / (1 + math.exp(-(margin - threshold))), 3)
+def _confidence(sure: float, threshold: float) -> float:
+    return round(1 / (1 + math.exp(-(sure - threshold))), 3)
+
+
+def sureness(margin: float, cosine: float, reference: float, weight: float = COSINE_WEIGHT) -> float:
+    """What decides whether a span answers, on the scale of the reader's margin: the margin
+    raised or lowered by how close the passage is to the question in meaning."""
+    return margin + weight * (cosine - reference)
+
+
+def chosen_cosine(
+    retriever: Retriever,
+    query: str,
+    ranked: Sequence[tuple[int, float]],
+    hits: Sequence[PassageHit],
+    passage: int,
+) -> float:
+    """The question's dense cosine with the best chunk of hits[passage], the passage chosen."""
+    chunk = best_chunks(retriever, ranked, hits, passage + 1)[passage]
+    return retriever.similarity(query, hits[passage].text[chunk.start : chunk.end])
 
 
 @dataclass(frozen=True)
@@ -443,11 +474,13 @@ def _from_reader(
     reader: Reader,
     question: str,
     query: str,
+    ranked: Sequence[tuple[int, float]],
     hits: Sequence[PassageHit],
     spans: Sequence[ReaderSpan | None],
     prefer_dated: bool = False,
 ) -> Answer:
-    """The reader's answer from its spans in the passages read (`read_passages`). With
+    """The reader's answer from its spans in the passages read (`read_passages`), or an
+    abstention when the chosen span's `sureness` is below the card's threshold. With
     `prefer_dated` (the question named a time and undated articles stayed in play), a dated
     passage that answers wins over an undated one: an undated article is only a candidate for
     the time asked about."""
@@ -455,7 +488,11 @@ def _from_reader(
     order = reader_order([span.margin if span else None for span in spans], reader.threshold, dated=dated)
     ranked_hits = [hits[i] for i in order] + list(hits[len(spans) :])
     best = spans[order[0]] if spans else None
-    if best is None or best.margin < reader.threshold:
+    sure = -math.inf
+    if best is not None:
+        cosine = chosen_cosine(retriever, query, ranked, hits, order[0])
+        sure = sureness(best.margin, cosine, REFERENCE_COSINE[reader.precision])
+    if sure < reader.threshold:
         return Answer(question, query, ABSTAIN_TEXT, None, True, [], ranked_hits[:3])
     hit = hits[order[0]]
     words = retriever.index.tokenizer.word_spans(hit.text)
@@ -481,7 +518,7 @@ def _from_reader(
         cited.append(other)
     short = hit.text[start:end]
     text, citations = _compose(cited, chosen, short, (hit.start + start, hit.start + end))
-    confidence = _confidence(best.margin, reader.threshold)
+    confidence = _confidence(sure, reader.threshold)
     result = Answer(question, query, text, short, False, citations, confidence=confidence)
     verify_citations(result, retriever.index.articles)
     return result

@@ -134,6 +134,13 @@ class Retriever:
             weights=[self.settings.dense_weight, self.settings.keyword_weight],
         )
 
+    def similarity(self, question: str, text: str) -> float:
+        """The dense cosine of `question` and a passage `text` (the encoder's vectors are unit
+        length): how close the passage is in meaning, whatever the reader reads in it."""
+        query = self.encoder.encode([question], "query")[0]
+        passage = self.encoder.encode([text], "passage")[0]
+        return float(query @ passage)
+
     def date_scope(
         self, question: str, date_from: str | date | None = None, date_to: str | date | None = None
     ) -> DateScope | None:

@@ -21,7 +21,6 @@ reads are kept per reader weights and precision in <home>/bench-abstention/.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -32,7 +31,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.rerank import heldout_articles  # noqa: E402
+from bench.rerank import heldout_articles, shared_folder  # noqa: E402
 from embeddings.build import build_index  # noqa: E402
 from embeddings.encoding.embedding_cache import CachingEncoder  # noqa: E402
 from embeddings.encoding.encoder import load_encoder  # noqa: E402
@@ -109,14 +108,10 @@ def fit(answerable: list[dict], removed: list[dict], threshold: float) -> tuple[
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
-    args = parser.parse_args()
+    shared = shared_folder(__doc__)
     settings = Settings.from_env()
     share = Plan().heldout_share
-    articles, questions = heldout_articles(args.shared / "train", share)
+    articles, questions = heldout_articles(shared / "train", share)
     without = [a for a in articles if not is_heldout(a.text, share)]
     encoder = CachingEncoder(load_encoder(settings), settings.home / "bench-cache.sqlite")
     reader = get_reader(settings)

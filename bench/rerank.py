@@ -209,14 +209,17 @@ def fitted(scores: list[dict]) -> dict:
     )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+def shared_folder(doc: str) -> Path:
+    """The --shared folder (training data) of a bench that takes nothing else."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
-    args = parser.parse_args()
+    return parser.parse_args().shared
+
+
+def main() -> None:
+    shared = shared_folder(__doc__)
     settings = Settings.from_env()
-    articles, questions = heldout_articles(args.shared / "train", Plan().heldout_share)
+    articles, questions = heldout_articles(shared / "train", Plan().heldout_share)
     encoder = CachingEncoder(load_encoder(settings), settings.home / "bench-cache.sqlite")
     folder = settings.home / "bench-rerank" / "index"
     started = time.perf_counter()

@@ -65,6 +65,16 @@ def test_reader_abstains_on_a_passage_that_does_not_answer(reader) -> None:
     assert span is None or span.margin < reader.threshold
 
 
+def test_abstention_counts_how_close_the_passage_is_in_meaning(sample_index, sample_settings) -> None:
+    # The cosine that sureness adds to the reader's margin: a sibling sentence of the same
+    # story that does not answer sits further from the question than the one that does.
+    retriever = get_retriever(sample_settings)
+    question = "前黄浜全长多少公里？"
+    answering = retriever.similarity(question, "前黄浜位于前黄镇境内，全长2.3公里，是当地一条重要的河道。")
+    sibling = retriever.similarity(question, "前黄镇组织志愿者清理河道两岸的垃圾，群众纷纷点赞。")
+    assert answering > sibling
+
+
 def test_a_question_longer_than_the_window_is_read(ask) -> None:
     result = ask("前黄浜全长多少公里？" + "请详细说明。" * 80)  # ~490 characters: more than a window
     assert result.question.startswith("前黄浜")  # answered or abstained, never a truncation error

@@ -37,7 +37,7 @@ from embeddings.encoding.embedding_cache import CachingEncoder  # noqa: E402
 from embeddings.encoding.encoder import load_encoder  # noqa: E402
 from embeddings.settings import Settings  # noqa: E402
 from embeddings.store.index import load_index  # noqa: E402
-from qa.answer import chosen_cosine, read_passages, reader_order, search_passages, sureness  # noqa: E402
+from qa.answer import choose_span, read_passages, search_passages, sureness  # noqa: E402
 from qa.question_types import classify  # noqa: E402
 from qa.reader.loading import get_reader, weights_hash  # noqa: E402
 from qa.reader.metrics import exact_match  # noqa: E402
@@ -56,14 +56,12 @@ def read_chosen(retriever: Retriever, reader, questions: list[dict]) -> list[dic
         query = q["question"]
         ranked, hits = search_passages(retriever, query, classify(query), 5)
         spans = read_passages(retriever, reader, query, ranked, hits)
-        order = reader_order([s.margin if s else None for s in spans], reader.threshold)
-        best = spans[order[0]] if spans else None
-        if best is None:
+        choice = choose_span(retriever, reader, query, ranked, hits, spans)
+        if choice.span is None:
             rows.append({"margin": None, "cosine": None, "em": False})
             continue
-        cosine = chosen_cosine(retriever, query, ranked, hits, order[0])
-        em = exact_match(best.text, q["answers"])
-        rows.append({"margin": best.margin, "cosine": round(cosine, 6), "em": em})
+        em = exact_match(choice.span.text, q["answers"])
+        rows.append({"margin": choice.span.margin, "cosine": round(choice.cosine, 6), "em": em})
     return rows
 
 

@@ -469,6 +469,35 @@ def reader_order(
     return sorted(range(len(margins)), key=rank)
 
 
+@dataclass(frozen=True)
+class Choice:
+    """The span the answer rests on, and how sure it is."""
+
+    order: list[int]  # the passages read, as the reader re-ranks them (`reader_order`)
+    span: ReaderSpan | None  # the best span of the first of them (None: no span read)
+    cosine: float | None  # the question's dense cosine with that passage's best chunk
+    sureness: float  # -inf without a span; the answer abstains below the card's threshold
+
+
+def choose_span(
+    retriever: Retriever,
+    reader: Reader,
+    query: str,
+    ranked: Sequence[tuple[int, float]],
+    hits: Sequence[PassageHit],
+    spans: Sequence[ReaderSpan | None],
+    dated: Sequence[bool] | None = None,
+) -> Choice:
+    """The reader's choice among its spans in the passages read (`read_passages`) and its
+    `sureness`. With `dated`, a dated passage that answers wins over an undated one."""
+    order = reader_order([span.margin if span else None for span in spans], reader.threshold, dated=dated)
+    best = spans[order[0]] if spans else None
+    if best is None:
+        return Choice(order, None, None, -math.inf)
+    cosine = chosen_cosine(retriever, query, ranked, hits, order[0])
+    return Choice(order, best, cosine, sureness(best.margin, cosine, REFERENCE_COSINE[reader.precision]))
+
+
 def _from_reader(
     retriever: Retriever,
     reader: Reader,
@@ -485,14 +514,10 @@ def _from_reader(
     passage that answers wins over an undated one: an undated article is only a candidate for
     the time asked about."""
     dated = [bool(hits[i].date) for i in range(len(spans))] if prefer_dated else None
-    order = reader_order([span.margin if span else None for span in spans], reader.threshold, dated=dated)
+    choice = choose_span(retriever, reader, query, ranked, hits, spans, dated)
+    order, best = choice.order, choice.span
     ranked_hits = [hits[i] for i in order] + list(hits[len(spans) :])
-    best = spans[order[0]] if spans else None
-    sure = -math.inf
-    if best is not None:
-        cosine = chosen_cosine(retriever, query, ranked, hits, order[0])
-        sure = sureness(best.margin, cosine, REFERENCE_COSINE[reader.precision])
-    if sure < reader.threshold:
+    if best is None or choice.sureness < reader.threshold:
         return Answer(question, query, ABSTAIN_TEXT, None, True, [], ranked_hits[:3])
     hit = hits[order[0]]
     words = retriever.index.tokenizer.word_spans(hit.text)
@@ -518,7 +543,7 @@ def _from_reader(
         cited.append(other)
     short = hit.text[start:end]
     text, citations = _compose(cited, chosen, short, (hit.start + start, hit.start + end))
-    confidence = _confidence(sure, reader.threshold)
+    confidence = _confidence(choice.sureness, reader.threshold)
     result = Answer(question, query, text, short, False, citations, confidence=confidence)
     verify_citations(result, retriever.index.articles)
     return result

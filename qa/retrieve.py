@@ -97,6 +97,16 @@ class Retriever:
     # an answer then says which part of the archive was not searched.
     unsearched: set[str] = field(default_factory=set)
 
+    def __post_init__(self) -> None:
+        # An answer asks for its question's vector up to three times (the ranking, once more with
+        # undated articles in play, the sureness cosine): encoded once.
+        self.query_vector = lru_cache(maxsize=4)(self._encode_query)
+
+    def _encode_query(self, question: str) -> np.ndarray:
+        vector = self.encoder.encode([question], "query")[0]
+        vector.flags.writeable = False  # shared by every caller of the cache
+        return vector
+
     def rank(
         self, question: str, mode: str = "hybrid", scope: DateScope | None = None
     ) -> list[tuple[int, float]]:
@@ -118,7 +128,7 @@ class Retriever:
     def _rank_among(self, question: str, mode: str, allowed: np.ndarray | None) -> list[tuple[int, float]]:
         if allowed is not None and not len(allowed):
             return []
-        query_vector = self.encoder.encode([question], "query")[0] if mode in ("hybrid", "dense") else None
+        query_vector = self.query_vector(question) if mode in ("hybrid", "dense") else None
         found = self.index.candidates(
             query_vector,
             question if mode in ("hybrid", "keyword") else None,
@@ -137,9 +147,8 @@ class Retriever:
     def similarity(self, question: str, text: str) -> float:
         """The dense cosine of `question` and a passage `text` (the encoder's vectors are unit
         length): how close the passage is in meaning, whatever the reader reads in it."""
-        query = self.encoder.encode([question], "query")[0]
         passage = self.encoder.encode([text], "passage")[0]
-        return float(query @ passage)
+        return float(self.query_vector(question) @ passage)
 
     def date_scope(
         self, question: str, date_from: str | date | None = None, date_to: str | date | None = None

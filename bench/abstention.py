@@ -4,10 +4,11 @@ set).
     python bench/abstention.py [--shared ../shared]
 
 qa.answer abstains when the chosen span's sureness, margin + COSINE_WEIGHT * (cosine -
-REFERENCE_COSINE), is below the threshold on the reader's card; the cosine is the question's dense
-similarity with the chosen passage's best chunk. The card's threshold was calibrated on gold and
-distractor paragraphs; what it misses are sibling paragraphs of the same story, which the reader
-reads as sure as the real one. This fits the two constants the way bench/answers.py measures
+REFERENCE_COSINE) at the reader's precision, is below the threshold on the reader's card; the
+cosine is the question's dense similarity with the chosen passage's best chunk. The card's
+threshold was calibrated on gold and distractor paragraphs; what it may miss are sibling
+paragraphs of the same story, which a reader can read as sure as the real one. This fits the two
+constants of one precision the way bench/answers.py measures
 abstention: each of the 407 held-out questions (qa.reader.train.is_heldout) is answered by
 qa.answer's own retrieval, reading plan and choice over every paragraph of their articles, once
 with the held-out paragraphs in the index (each question answerable) and once without them (none
@@ -37,7 +38,7 @@ from embeddings.encoding.embedding_cache import CachingEncoder  # noqa: E402
 from embeddings.encoding.encoder import load_encoder  # noqa: E402
 from embeddings.settings import Settings  # noqa: E402
 from embeddings.store.index import load_index  # noqa: E402
-from qa.answer import choose_span, read_passages, search_passages, sureness  # noqa: E402
+from qa.answer import choose_span, chosen_cosine, read_passages, search_passages, sureness  # noqa: E402
 from qa.question_types import classify  # noqa: E402
 from qa.reader.loading import get_reader, weights_hash  # noqa: E402
 from qa.reader.metrics import exact_match  # noqa: E402
@@ -60,8 +61,10 @@ def read_chosen(retriever: Retriever, reader, questions: list[dict]) -> list[dic
         if choice.span is None:
             rows.append({"margin": None, "cosine": None, "em": False})
             continue
+        # every weight is fitted on the same reads: the cosine whatever weight qa.answer gives it now
+        cosine = chosen_cosine(retriever, query, ranked, hits, choice.order[0])
         em = exact_match(choice.span.text, q["answers"])
-        rows.append({"margin": choice.span.margin, "cosine": round(choice.cosine, 6), "em": em})
+        rows.append({"margin": choice.span.margin, "cosine": round(cosine, 6), "em": em})
     return rows
 
 

@@ -69,18 +69,18 @@ REST_OVERLAP = 60
 # What a step down the retrieval order costs a passage's reader margin when the reader re-ranks:
 # the margin alone let a sibling paragraph's span win over the retrieved top passage too often.
 RANK_PENALTY = 5.0
-# Whether to answer from the chosen span: its margin plus COSINE_WEIGHT times how far the
-# question's dense cosine with the passage's best chunk lies above the reader precision's
-# REFERENCE_COSINE must reach the card's threshold for that precision. The reader alone let
-# sibling paragraphs (same story, answer absent) answer: their spans look sure, but the passage is
-# further from the question in meaning. Fitted by bench/abstention.py on held-out training
-# questions, never on an evaluation set: the weight that makes the most of them abstain when their
-# paragraphs are removed from the index, the reference that keeps the answerable ones abstaining as
-# often as by the margin alone, at each precision (bench/results/abstention-int8.json, -fp32.json:
-# both fitted 120; with it 97.1% / 95.8% of them abstain with their paragraphs removed, 94.3% /
-# 93.9% by the margin alone).
-COSINE_WEIGHT = 120.0
-REFERENCE_COSINE = {"int8": 0.8974, "fp32": 0.8955}
+# Whether to answer from the chosen span: its margin plus the reader precision's COSINE_WEIGHT
+# times how far the question's dense cosine with the passage's best chunk lies above its
+# REFERENCE_COSINE must reach the card's threshold for that precision. The first 12-layer reader
+# let sibling paragraphs (same story, answer absent) answer: their spans look sure, but the
+# passage is further from the question in meaning. Fitted by bench/abstention.py on held-out
+# training questions, never on an evaluation set: the weight that makes the most of them abstain
+# when their paragraphs are removed from the index (the smaller on ties), the reference that keeps
+# the answerable ones abstaining as often as by the margin alone (bench/results/abstention-int8.json,
+# -fp32.json). For the refined reader, which abstains on such passages by itself (95.8% / 96.3% by
+# the margin alone), int8 fits 50 (96.6%) and fp32 0: there the cosine is not computed.
+COSINE_WEIGHT = {"int8": 50.0, "fp32": 0.0}
+REFERENCE_COSINE = {"int8": 0.8854, "fp32": 0.0}
 TITLE_HINTS = ("书记", "区长", "常委", "主任", "主席")
 
 
@@ -323,7 +323,7 @@ def _confidence(sure: float, threshold: float) -> float:
     return round(1 / (1 + math.exp(-(sure - threshold))), 3)
 
 
-def sureness(margin: float, cosine: float, reference: float, weight: float = COSINE_WEIGHT) -> float:
+def sureness(margin: float, cosine: float, reference: float, weight: float) -> float:
     """What decides whether a span answers, on the scale of the reader's margin: the margin
     raised or lowered by how close the passage is to the question in meaning."""
     return margin + weight * (cosine - reference)
@@ -475,7 +475,8 @@ class Choice:
 
     order: list[int]  # the passages read, as the reader re-ranks them (`reader_order`)
     span: ReaderSpan | None  # the best span of the first of them (None: no span read)
-    cosine: float | None  # the question's dense cosine with that passage's best chunk
+    cosine: float | None  # the question's dense cosine with that passage's best chunk (None:
+    # not computed, as the reader's precision gives it no weight)
     sureness: float  # -inf without a span; the answer abstains below the card's threshold
 
 
@@ -494,8 +495,13 @@ def choose_span(
     best = spans[order[0]] if spans else None
     if best is None:
         return Choice(order, None, None, -math.inf)
+    weight = COSINE_WEIGHT[reader.precision]
+    if not weight:
+        return Choice(order, best, None, best.margin)
     cosine = chosen_cosine(retriever, query, ranked, hits, order[0])
-    return Choice(order, best, cosine, sureness(best.margin, cosine, REFERENCE_COSINE[reader.precision]))
+    return Choice(
+        order, best, cosine, sureness(best.margin, cosine, REFERENCE_COSINE[reader.precision], weight)
+    )
 
 
 def _from_reader(

@@ -9,6 +9,10 @@ the index chunks articles (embeddings.chunking), and the reader learns on those 
   accepted answer (same topic, no answer: the hardest distractor);
 - a retrieved negative: the question with the best BM25 chunk of another paragraph that holds no
   accepted answer (SQuAD 2.0 style; the label is the CLS token).
+`--refine` then trains the reader in --out a little further (`REFINEMENT`) on answer chunks and as
+many retrieved negatives, each one of the best few BM25 chunks of other paragraphs: the
+near-namesakes (another fish of the same genus, another bus route) that a reader trained on the
+single best one still answered from.
 A few percent of the paragraphs (by hash) are held out: never trained on, used to calibrate the
 no-answer threshold and to report held-out scores. ../shared/eval is never read.
 
@@ -50,6 +54,7 @@ from qa.reader.model import (
     READER_WEIGHTS,
     ReaderCard,
     build_qa_model,
+    load_reader_weights,
     packed_state,
     read_card,
     trainable_state,
@@ -82,12 +87,22 @@ class Plan:
     weight_decay: float = 0.01
     seed: int = 13
     epochs: int = 1
+    distractor_choices: int = 1  # a retrieved negative is one of this many best BM25 chunks
 
     def key(self) -> str:
         """What a checkpoint must share to be resumed: everything but the epoch count, which
         only extends the run."""
         decisive = {k: v for k, v in asdict(self).items() if k != "epochs"}
         return hashlib.sha256(json.dumps(decisive, sort_keys=True).encode()).hexdigest()[:12]
+
+
+# What `--refine` trains on, from the reader in --out: as many answer chunks as retrieved
+# negatives, each one of the 3 best BM25 chunks of other paragraphs, at a third of the learning
+# rate. Chosen on held-out scores (3,200 + 3,200 pairs, 398 steps): unanswerable questions
+# abstained 83.5% -> 89.1% at fp32, EM given the gold passage within noise (0.514 -> 0.506).
+REFINEMENT = Plan(
+    positives=3200, paragraph_negatives=0, retrieved_negatives=3200, lr=3e-5, seed=29, distractor_choices=3
+)
 
 
 @dataclass(frozen=True)
@@ -199,7 +214,8 @@ def training_pairs(
     rng.shuffle(order)
     pairs = [positive_pair(q, contexts[q.paragraph], spans[q.paragraph]) for q in order[: plan.positives]]
     in_paragraph = 0
-    for q in rng.sample(order, len(order)):
+    # A plan without in-paragraph negatives (a refinement) draws nothing from rng for them.
+    for q in rng.sample(order, len(order)) if plan.paragraph_negatives else ():
         if in_paragraph == plan.paragraph_negatives:
             break
         others = [(s, e) for s, e in spans[q.paragraph] if not holds_answer(contexts[q.paragraph][s:e], q)]
@@ -211,8 +227,10 @@ def training_pairs(
     for q in rng.sample(order, len(order)):
         if retrieved == plan.retrieved_negatives:
             break
-        if found := search.distractors(q, 1):
-            pairs.append(Pair(q.question, found[0], None))
+        if found := search.distractors(q, plan.distractor_choices):
+            pairs.append(
+                Pair(q.question, rng.choice(found) if plan.distractor_choices > 1 else found[0], None)
+            )
             retrieved += 1
     rng.shuffle(pairs)
     return pairs
@@ -403,7 +421,19 @@ def heldout_eval(reader: Reader, corpus: Corpus, questions: Sequence[Question]) 
     }
 
 
-def export(model, base: dict, plan: Plan, out: Path, record: dict, data: dict) -> None:
+def training_record(plan: Plan, record: dict, data: dict) -> dict:
+    """What the card says of one training run."""
+    return {
+        "plan": asdict(plan),
+        "data": data,
+        "steps": record["step"],
+        "seconds": record["seconds"],
+        "autocast": record["autocast"],
+        "losses": record["losses"],
+    }
+
+
+def export(model, base: dict, plan: Plan, out: Path, training: dict) -> None:
     """The trained layers and head, packed against the base model's tensors `base`
     (qa.reader.model.packed_state), and a card without scores yet: calibrate() adds them."""
     from safetensors.torch import save_file
@@ -412,14 +442,6 @@ def export(model, base: dict, plan: Plan, out: Path, record: dict, data: dict) -
     state = packed_state(trainable_state(model, plan.trained_layers), base)
     save_file(state, str(out / (READER_WEIGHTS + ".tmp")))
     os.replace(out / (READER_WEIGHTS + ".tmp"), out / READER_WEIGHTS)
-    training = {
-        "plan": asdict(plan),
-        "data": data,
-        "steps": record["step"],
-        "seconds": record["seconds"],
-        "autocast": record["autocast"],
-        "losses": record["losses"],
-    }
     write_card(
         out,
         ReaderCard(BASE_MODEL, plan.trained_layers, plan.max_length, MAX_ANSWER_TOKENS, {}, training),
@@ -484,6 +506,17 @@ def model_card(card: ReaderCard, weights: Path) -> str:
         "checkpoint when interrupted, and continues a finished run when --epochs is raised; "
         "`--calibrate-only` re-scores the exported weights).",
     ]
+    if refined := t.get("refinement"):
+        r = refined["plan"]
+        lines.append(
+            f"- Refined: `python -m qa.reader.train --refine`, {refined['steps']} more steps from those "
+            f"weights on {refined['data']['positives']} answer chunks and {r['retrieved_negatives']} "
+            f"no-answer chunks, each one of the {r['distractor_choices']} best BM25 chunks of other "
+            f"paragraphs (near-namesakes of the paragraph asked about), lr {r['lr']}, "
+            f"{refined['autocast']} autocast, {refined['seconds'] / 60:.1f} minutes on "
+            f"{refined['data']['machine']}; loss {refined['losses'][0][1]:.2f} … "
+            f"{refined['losses'][-1][1]:.2f}."
+        )
     if card.calibration:
         gold_read = (
             "its gold paragraph whole (the chunk holding the answer where the paragraph is too long "
@@ -528,17 +561,41 @@ def main() -> None:
     parser.add_argument("--checkpoint-every", type=int, default=40)
     parser.add_argument("--calibration-questions", type=int, help="held-out questions scored (default: all)")
     parser.add_argument("--calibrate-only", action="store_true", help="re-score the weights in --out")
+    parser.add_argument(
+        "--refine", action="store_true", help="train the reader in --out further on the REFINEMENT plan"
+    )
     for name, value in asdict(Plan()).items():
-        parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=value)
+        parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), help=f"default {value}")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     settings = Settings.from_env()
     if not args.calibrate_only:
-        plan = Plan(**{name: getattr(args, name) for name in asdict(Plan())})
+        given = {name: getattr(args, name) for name in asdict(Plan()) if getattr(args, name) is not None}
+        plan = replace(REFINEMENT if args.refine else Plan(), **given)
         work_dir = args.work_dir or settings.home / "reader-training"
+        if args.refine:
+            if refusal := cannot_refine(args.out):
+                parser.error(refusal)
+            work_dir = work_dir / "refinement"
         work_dir.mkdir(parents=True, exist_ok=True)
-        run(plan, settings, args.train_dir, args.out, work_dir, args.checkpoint_every)
+        run(plan, settings, args.train_dir, args.out, work_dir, args.checkpoint_every, args.refine)
     calibrate(args.out, settings, args.train_dir, args.calibration_questions)
+
+
+def cannot_refine(out: Path) -> str | None:
+    """Why --refine cannot start from the reader in `out` (None: it can)."""
+    from embeddings.errors import ModelError
+
+    try:
+        card = read_card(out)
+    except ModelError as error:
+        return f"--refine trains the reader in --out further, and there is none: {error}"
+    if "refinement" in card.training:
+        return (
+            f"the reader in {out} is refined already; train it anew first "
+            "(python -m qa.reader.train --epochs 3), then --refine"
+        )
+    return None
 
 
 def prepared_pairs(plan: Plan, train_dir: Path, work_dir: Path) -> tuple[list[Pair], dict[str, int]]:
@@ -567,8 +624,16 @@ def prepared_pairs(plan: Plan, train_dir: Path, work_dir: Path) -> tuple[list[Pa
 
 
 def run(
-    plan: Plan, settings: Settings, train_dir: Path, out: Path, work_dir: Path, checkpoint_every: int
+    plan: Plan,
+    settings: Settings,
+    train_dir: Path,
+    out: Path,
+    work_dir: Path,
+    checkpoint_every: int,
+    refine: bool = False,
 ) -> None:
+    """Train on `plan` from the base model, or with `refine` from the reader in `out`, and export
+    to `out` (a refinement's card keeps the first run's record beside its own)."""
     import torch
     from transformers import AutoTokenizer
 
@@ -587,6 +652,9 @@ def run(
     torch.set_num_threads(os.cpu_count() or 1)
     model = build_qa_model(base)
     base_state = {k: v.clone() for k, v in trainable_state(model, plan.trained_layers).items()}
+    first = read_card(out).training if refine else None
+    if refine:
+        load_reader_weights(model, out)
     epochs = [batches(features, plan, tokenizer.pad_token_id, epoch) for epoch in range(plan.epochs)]
     record = train(model, epochs, plan, work_dir, checkpoint_every)
     data = {
@@ -597,7 +665,8 @@ def run(
         **heldout,
         "machine": machine(),
     }
-    export(model, base_state, plan, out, record, data)
+    training = training_record(plan, record, data)
+    export(model, base_state, plan, out, {**first, "refinement": training} if first else training)
     log.info("wrote %s", out)
 
 

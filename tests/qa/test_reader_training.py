@@ -1,5 +1,6 @@
 """The training command on a tiny plan: killed after a checkpoint, it resumes, then exports and
-calibrates a reader that loads. Real data (../shared/train), real model, a few steps."""
+calibrates a reader that loads; --refine trains that reader further, once. Real data
+(../shared/train), real model, a few steps."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -20,15 +22,16 @@ pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--positives", "24", "--paragraph-negatives", "4", "--retrieved-negatives", "4", "--batch-size", "4"]
+TINY_REFINEMENT = ["--refine", "--positives", "8", "--retrieved-negatives", "8", "--batch-size", "4"]
 
 
-def _train(home: Path, out: Path, work: Path) -> subprocess.Popen:
+def _train(home: Path, out: Path, work: Path, plan: Sequence[str] = TINY) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSQA_")}
     # Calibrated at fp32: quantizing the tiny reader to int8 (NNCF) would add a minute and test
     # nothing about training; the shipped reader's int8 path is tested in test_reader_answers.
     env.update(NEWSQA_HOME=str(home), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", NEWSQA_PRECISION="fp32")
     command = [
-        sys.executable, "-m", "qa.reader.train", *TINY, "--checkpoint-every", "1",
+        sys.executable, "-m", "qa.reader.train", *plan, "--checkpoint-every", "1",
         "--calibration-questions", "4", "--train-dir", str(SHARED_DIR / "train"),
         "--out", str(out), "--work-dir", str(work),
     ]  # fmt: skip
@@ -44,7 +47,9 @@ def _checkpoint_step(work: Path) -> int:
     return torch.load(path, weights_only=False)["record"]["step"] if path.is_file() else 0
 
 
-def test_training_resumes_after_a_kill_and_exports_a_loadable_reader(tmp_path: Path, make_home) -> None:
+def test_training_resumes_after_a_kill_exports_a_loadable_reader_and_refines_it_once(
+    tmp_path: Path, make_home
+) -> None:
     if not (SHARED_DIR / "train").is_dir():
         pytest.skip("../shared/train is absent")
     home, out, work = make_home(tmp_path / "home"), tmp_path / "out", tmp_path / "work"
@@ -70,3 +75,17 @@ def test_training_resumes_after_a_kill_and_exports_a_loadable_reader(tmp_path: P
         assert card.threshold(precision) == scores["threshold"]
     assert json.loads((out / "reader.json").read_text())["training"]["data"]["positives"] <= 24
     assert "CC BY-SA" in (out / "MODEL_CARD.md").read_text()
+
+    weights = (out / READER_WEIGHTS).read_bytes()
+    refining = _train(home, out, work, TINY_REFINEMENT)
+    log, _ = refining.communicate(timeout=600)
+    assert refining.returncode == 0, log
+    refined = read_card(out)
+    assert refined.training["steps"] == total  # the first run's record is kept
+    assert 0 < refined.training["refinement"]["steps"] <= 4  # (8 answers + 8 negatives) / 4
+    assert refined.training["refinement"]["plan"]["distractor_choices"] == 3
+    assert (out / READER_WEIGHTS).read_bytes() != weights and "fp32" in refined.calibration
+    assert "--refine" in (out / "MODEL_CARD.md").read_text()
+    again = _train(home, out, work, TINY_REFINEMENT)
+    log, _ = again.communicate(timeout=120)
+    assert again.returncode == 2 and "refined already" in log and "Traceback" not in log

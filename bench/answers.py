@@ -343,7 +343,9 @@ def readme_table(results: dict, card: dict) -> str:
             )
     lines.append("")
     lines.append(
-        f"Reader: {card['precision']}, trained {card['minutes']:.0f} min, "
+        f"Reader: {card['precision']}, trained {card['minutes']:.0f} min"
+        + (f" and refined {card['refined_minutes']:.0f} min" if card.get("refined_minutes") else "")
+        + ", "
         f"shipped weights {card['mb']:.1f} MB, load {card['load_seconds']:.1f} s (warm cache)."
     )
     return "\n".join(lines)
@@ -361,6 +363,7 @@ def reader_facts(settings: Settings) -> dict:
         "load_seconds": round(time.perf_counter() - started, 2),
         "mb": (shipped_dir() / READER_WEIGHTS).stat().st_size / 1e6,
         "minutes": card.training["seconds"] / 60,
+        "refined_minutes": card.training.get("refinement", {"seconds": 0})["seconds"] / 60,
         "threshold": reader.threshold,
         "heldout": card.scores(reader.precision),
     }

@@ -564,8 +564,10 @@ def main() -> None:
     parser.add_argument(
         "--refine", action="store_true", help="train the reader in --out further on the REFINEMENT plan"
     )
+    refined = asdict(REFINEMENT)
     for name, value in asdict(Plan()).items():
-        parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), help=f"default {value}")
+        also = f", {refined[name]} with --refine" if refined[name] != value else ""
+        parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), help=f"default {value}{also}")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     settings = Settings.from_env()

@@ -8,14 +8,13 @@ REFERENCE_COSINE) at the reader's precision, is below the threshold on the reade
 cosine is the question's dense similarity with the chosen passage's best chunk. The card's
 threshold was calibrated on gold and distractor paragraphs; what it may miss are sibling
 paragraphs of the same story, which a reader can read as sure as the real one. This fits the two
-constants of one precision the way bench/answers.py measures
-abstention: each of the 407 held-out questions (qa.reader.train.is_heldout) is answered by
-qa.answer's own retrieval, reading plan and choice over every paragraph of their articles, once
-with the held-out paragraphs in the index (each question answerable) and once without them (none
-is). For each weight, the reference (per precision, as each has its own card threshold) keeps the
-answerable questions abstaining exactly as often as by the margin alone at the card's threshold;
-the weight fitted is the one with which most answer-removed questions abstain (the smaller on
-ties).
+constants of one precision the way bench/answers.py measures abstention: each of the 407
+held-out questions (qa.reader.train.is_heldout) is answered by qa.answer's own retrieval,
+reading plan and choice over every paragraph of their articles, once with the held-out
+paragraphs in the index (each question answerable) and once without them (none is). For each
+weight, the reference keeps the answerable questions abstaining exactly as often as by the
+margin alone at the card's threshold; the weight fitted is the one with which most
+answer-removed questions abstain (the smaller on ties).
 Results: bench/results/abstention-<precision>.json (NEWSQA_PRECISION chooses the precision); the
 reads are kept per reader weights and precision in <home>/bench-abstention/.
 """
@@ -61,8 +60,10 @@ def read_chosen(retriever: Retriever, reader, questions: list[dict]) -> list[dic
         if choice.span is None:
             rows.append({"margin": None, "cosine": None, "em": False})
             continue
-        # every weight is fitted on the same reads: the cosine whatever weight qa.answer gives it now
-        cosine = chosen_cosine(retriever, query, ranked, hits, choice.order[0])
+        # every weight is fitted on the same reads: the cosine even where qa.answer gives it none
+        cosine = choice.cosine
+        if cosine is None:
+            cosine = chosen_cosine(retriever, query, ranked, hits, choice.order[0])
         em = exact_match(choice.span.text, q["answers"])
         rows.append({"margin": choice.span.margin, "cosine": round(cosine, 6), "em": em})
     return rows

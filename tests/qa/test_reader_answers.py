@@ -44,9 +44,10 @@ def ask(sample_index, sample_settings, reader):
             "会议在哪一天召开？",
             "武进区防汛工作会议于6月26日在区行政中心召开，区长恽淇丞出席。",
             "6月26日",
-            # The 12-layer reader reads 6月26日在 (日在 is one token) at margin 0.98 over its
-            # fp32 threshold 0.87, but at -0.09 under its int8 one (0.05): unsure, so it abstains.
-            marks=pytest.mark.xfail(reason="int8 reader unsure of this date", strict=False),
+            # The refined reader reads 6月26日在 (日在 is one token) at margin -2.2 at fp32 and
+            # -1.9 at int8, under both thresholds (0.86, 0.31): unsure, so it abstains. The reader
+            # before the refinement passed at fp32 (0.98 over 0.87), not at int8.
+            marks=pytest.mark.xfail(reason="the reader is unsure of this date", strict=False),
         ),
         ("谁出席了防汛工作会议？", "武进区防汛工作会议于6月26日在区行政中心召开，区长恽淇丞出席。", "恽淇丞"),
     ],

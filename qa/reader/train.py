@@ -654,8 +654,9 @@ def run(
     torch.set_num_threads(os.cpu_count() or 1)
     model = build_qa_model(base)
     base_state = {k: v.clone() for k, v in trainable_state(model, plan.trained_layers).items()}
-    first = read_card(out).training if refine else None
+    first = None  # the first run's record, kept beside a refinement's
     if refine:
+        first = read_card(out).training
         load_reader_weights(model, out)
     epochs = [batches(features, plan, tokenizer.pad_token_id, epoch) for epoch in range(plan.epochs)]
     record = train(model, epochs, plan, work_dir, checkpoint_every)

@@ -1,6 +1,7 @@
 """Answer quality and latency: the span reader against the old sentence scorer, in one run.
 
-    python bench/answers.py [--shared ../shared] [--phases sample,cmrc,abstain,xquad,drcd] [--fresh]
+    python bench/answers.py [--shared ../shared] [--phases sample,cmrc,abstain,xquad,drcd]
+                            [--fresh | --reread]
 
 Phases:
   sample   the bundled pages and ../shared/eval/wujin_questions.jsonl: does the answer contain an
@@ -377,11 +378,17 @@ def main() -> None:
     parser.add_argument("--phases", default="sample,cmrc,abstain,xquad,drcd")
     parser.add_argument("--fresh", action="store_true", help="discard the answers of a stopped run")
     parser.add_argument("--summarize", action="store_true", help="answer nothing: tables of what is done")
+    parser.add_argument(
+        "--reread",
+        action="store_true",
+        help="answer again with the reader after a change its setup does not name (span rules); "
+        "the sentence scorer's answers stay",
+    )
     args = parser.parse_args()
     settings = Settings.from_env()
     work = settings.home / "bench-answers"
     progress = Progress(work / "progress.jsonl", args.fresh, frozen=args.summarize)
-    progress.forget_other_readers(reader_setup())
+    progress.forget_other_readers("" if args.reread else reader_setup())
     out_path = ROOT / "bench" / "results" / "answers.json"
     results = json.loads(out_path.read_text(encoding="utf-8")).get("results", {}) if out_path.exists() else {}
     phases = args.phases.split(",")

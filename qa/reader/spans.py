@@ -55,22 +55,24 @@ def best_span(
 
 
 def _closes(text: str, start: int, at: int) -> bool:
-    """Whether text[at] closes a mark opened inside text[start:at] (“伦敦碗” keeps its ”)."""
-    return any(closer == text[at] and opener in text[start:at] for opener, closer in _OPENERS.items())
+    """Whether text[at] closes a mark left open in text[start:at] (“伦敦碗” keeps its ”)."""
+    inside = text[start:at]
+    opened = (opener for opener, closer in _OPENERS.items() if closer == text[at])
+    return any(inside.count(opener) > inside.count(text[at]) for opener in opened)
 
 
 def snap_to_text(text: str, start: int, end: int) -> tuple[int, int]:
     """The span trimmed of edge punctuation and spaces, with a title's or quote's closing mark
-    kept when its opening one is inside (《乡村振兴》, not 《乡村振兴; 俗称“伦敦碗”, not 俗称“伦敦碗)."""
+    kept when its opening one is inside (《乡村振兴》, not 《乡村振兴; 俗称“伦敦碗”, not 俗称“伦敦碗),
+    and taken in when the text closes it right after the span (杜威和「吉祥兄弟」)."""
     while start < end and text[start] in _EDGE_PUNCTUATION and text[start] not in _OPENERS:
         start += 1
     while end > start and text[end - 1] in _EDGE_PUNCTUATION and not _closes(text, start, end - 1):
         end -= 1
+    while start < end < len(text) and _closes(text, start, end):
+        end += 1
     if start < end:
         closer = _OPENERS.get(text[start])
         if closer is not None and closer not in text[start + 1 : end]:
-            if end < len(text) and text[end] == closer:
-                end += 1
-            else:  # an opening mark whose closing one is not next to the span: drop it
-                start += 1
+            start += 1  # an opening mark whose closing one is not next to the span: drop it
     return start, end

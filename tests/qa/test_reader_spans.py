@@ -34,6 +34,10 @@ def test_best_span_respects_order_length_and_the_passage() -> None:
         ("“两湖”创新区", (0, 4), "“两湖”"),
         ("中文俗称“伦敦碗”。", (0, 10), "中文俗称“伦敦碗”"),
         ("出版的《文集》（1799）", (0, 8), "出版的《文集》"),
+        ("最著名的是杜威和「吉祥兄弟」。", (5, 13), "杜威和「吉祥兄弟」"),
+        ("山西人（一说宁夏人），生于", (0, 9), "山西人（一说宁夏人）"),
+        ("《甲》、《乙》和《丙》", (0, 10), "《甲》、《乙》和《丙》"),
+        ("作“火花”（队名）", (0, 6), "作“火花”"),
     ],
 )
 def test_snap_to_text_trims_punctuation_and_keeps_paired_marks(text: str, span, expected: str) -> None:

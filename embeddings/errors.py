@@ -16,7 +16,12 @@ __all__ = [
 
 
 class NewsqaError(Exception):
-    """Base class: every error a user can cause and fix."""
+    """Base class: every error a user can cause and fix. `zh`: the same, said in Chinese for the
+    chat and archive pages (the English message follows it there as the detail)."""
+
+    def __init__(self, message: str, zh: str | None = None) -> None:
+        super().__init__(message)
+        self.zh = zh
 
 
 class CorpusError(NewsqaError):

@@ -25,6 +25,7 @@ from ui.render import (
     PLACEHOLDER_HTML,
     archive_items_html,
     entity_profile_html,
+    error_message,
     months_chart_html,
 )
 
@@ -234,7 +235,7 @@ def build_app(settings: Settings, answerer: Answerer | None = None) -> gr.Blocks
         try:
             choices = entity_choices(settings)
         except NewsqaError as error:
-            gr.Warning(str(error))
+            gr.Warning(error_message(error))
             return gr.skip(), False
         return gr.update(choices=choices, value=None), True
 

@@ -32,6 +32,7 @@ from ui.library_render import (
     source_label,
     sources_html,
 )
+from ui.render import error_message
 
 __all__ = ["library_tab"]
 
@@ -50,7 +51,7 @@ def library_tab(settings: Settings, jobs: BuildJobs) -> gr.Tab:
         try:
             sources = list_sources(settings)
         except NewsqaError as error:
-            return f'<div class="nqa-notice">{error}</div>', gr.update(choices=[])
+            return f'<div class="nqa-notice">{error_message(error)}</div>', gr.update(choices=[])
         return sources_html(sources), gr.update(choices=[(source_label(s), s.name) for s in sources])
 
     def job_update(seen: str | None):
@@ -77,7 +78,7 @@ def library_tab(settings: Settings, jobs: BuildJobs) -> gr.Tab:
         try:
             report = add_files(settings, uploads)
         except NewsqaError as error:
-            return f'<div class="nqa-notice">{error}</div>', gr.skip(), *refresh()
+            return f'<div class="nqa-notice">{error_message(error)}</div>', gr.skip(), *refresh()
         if report.stored:
             jobs.submit("上传 " + "、".join(f.name for f in report.stored))
         return add_report_html(report), None, *refresh()
@@ -88,7 +89,7 @@ def library_tab(settings: Settings, jobs: BuildJobs) -> gr.Tab:
             try:
                 jobs.cancel(job.id)
             except NewsqaError as error:
-                gr.Warning(str(error))
+                gr.Warning(error_message(error))
         return refresh()
 
     def show_source(name: str | None):
@@ -97,7 +98,7 @@ def library_tab(settings: Settings, jobs: BuildJobs) -> gr.Tab:
         try:
             rows = source_articles(settings, name)
         except NewsqaError as error:
-            return f'<div class="nqa-empty">{error}</div>', gr.update(choices=[], value=None)
+            return f'<div class="nqa-empty">{error_message(error)}</div>', gr.update(choices=[], value=None)
         choices = [(f"{r.title} · {r.date or '日期未知'}", r.id) for r in rows]
         return articles_html(rows, name), gr.update(choices=choices, value=None)
 
@@ -112,7 +113,7 @@ def library_tab(settings: Settings, jobs: BuildJobs) -> gr.Tab:
         try:
             return article_detail_html(article_detail(settings, article_id))
         except NewsqaError as error:
-            return f'<div class="nqa-empty">{error}</div>'
+            return f'<div class="nqa-empty">{error_message(error)}</div>'
 
     def ask_remove(name: str | None):
         sources = {s.name: s for s in list_sources(settings)}
@@ -131,10 +132,10 @@ def library_tab(settings: Settings, jobs: BuildJobs) -> gr.Tab:
     def remove(name: str | None):
         note = ""
         try:
-            note = remove_file(settings, (name or "").removeprefix("sources/"))
+            note = remove_file(settings, (name or "").removeprefix("sources/")).zh
             jobs.submit(f"删除 {name}")
         except NewsqaError as error:
-            note = str(error)
+            note = error_message(error)
         return gr.update(visible=False), note, *refresh()
 
     with gr.Tab("资料库", id="library", elem_id="nqa-library") as tab:

@@ -61,7 +61,7 @@ def add_report_html(report: AddReport) -> str:
         f"{_e(f.name)}（{f.size / 1024:.0f} KB）</li>"
         for f in report.stored
     ]
-    rows += [f'<li class="nqa-refused">未加入：{_e(reason)}</li>' for reason in report.refused]
+    rows += [f'<li class="nqa-refused">未加入：{_e(refusal.zh)}</li>' for refusal in report.refused]
     return f'<ul class="nqa-upload-report">{"".join(rows)}</ul>' if rows else ""
 
 

@@ -210,8 +210,10 @@ def answer_message(answer: Answer) -> str:
 
 
 def error_message(error: NewsqaError) -> str:
-    """A user-fixable error as a friendly chat line (Chinese hint, then the library's own words)."""
-    hint = next((text for kind, text in _ERROR_HINTS.items() if isinstance(error, kind)), "出错了。")
+    """A user-fixable error as a friendly line, HTML-escaped: its Chinese words (the error's own,
+    else its kind's), then the library's English as the detail."""
+    kind_hint = next((text for kind, text in _ERROR_HINTS.items() if isinstance(error, kind)), "出错了。")
+    hint = error.zh or kind_hint
     return f"⚠️ {html.escape(hint)}（{html.escape(str(error))}）"
 
 

@@ -1,7 +1,15 @@
 """The archive as a user manages it: files added and removed, sources listed and inspected, and
 the build jobs that bring the index up to date (the archive page, `newsqa add|sources|remove`)."""
 
-from embeddings.library.folder import ACCEPTED_SUFFIXES, AddReport, StoredFile, add_files, remove_file
+from embeddings.library.folder import (
+    ACCEPTED_SUFFIXES,
+    AddReport,
+    Refusal,
+    Removal,
+    StoredFile,
+    add_files,
+    remove_file,
+)
 from embeddings.library.jobs import BuildJobs, Job
 from embeddings.library.listing import (
     ArticleDetail,
@@ -20,6 +28,8 @@ __all__ = [
     "ArticleRow",
     "BuildJobs",
     "Job",
+    "Refusal",
+    "Removal",
     "SourceSummary",
     "StoredFile",
     "add_files",

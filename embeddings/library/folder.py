@@ -30,6 +30,8 @@ from embeddings.sources.load import SUPPORTED_SUFFIXES
 __all__ = [
     "ACCEPTED_SUFFIXES",
     "AddReport",
+    "Refusal",
+    "Removal",
     "StoredFile",
     "add_files",
     "archive_files",
@@ -53,9 +55,41 @@ class StoredFile:
 
 
 @dataclass(frozen=True)
+class Refusal:
+    """Why an upload was not added: in English (the CLI) and in Chinese (the archive page)."""
+
+    reason: str  # names the file: "x.docx: unknown format '.docx'; …"
+    zh: str
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+@dataclass(frozen=True)
+class Removal:
+    """What removing a source did: deleted it from the archive folder, or (a file a build was
+    given by itself) left it out of the next build, the file untouched."""
+
+    name: str
+    deleted: bool
+    path: str | None = None  # the file left in place, when not deleted
+
+    def __str__(self) -> str:
+        if self.deleted:
+            return f"{self.name} deleted from the archive folder"
+        return f"{self.name} left out of the index (the file itself, {self.path}, is not touched)"
+
+    @property
+    def zh(self) -> str:
+        if self.deleted:
+            return f"已从资料库文件夹删除 {self.name}。"
+        return f"{self.name} 不再收入索引（文件本身 {self.path} 未被改动）。"
+
+
+@dataclass(frozen=True)
 class AddReport:
     stored: list[StoredFile] = field(default_factory=list)
-    refused: list[str] = field(default_factory=list)  # one message a refused file
+    refused: list[Refusal] = field(default_factory=list)
 
 
 def _lock(settings: Settings):
@@ -88,34 +122,45 @@ def clean_name(name: str) -> str:
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
     base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C").strip()
     if not base or base.startswith(".") or len(base) > MAX_NAME_CHARS:
-        raise CorpusError(f"'{name}': not a usable file name; rename the file and upload it again")
+        raise CorpusError(
+            f"'{name}': not a usable file name; rename the file and upload it again",
+            zh=f"“{name}”：文件名不可用；请重命名后再上传",
+        )
     return base
 
 
-def _refusal(name: str, path: Path, settings: Settings, known: dict[str, str]) -> str | None:
+def _refusal(name: str, path: Path, settings: Settings, known: dict[str, str]) -> Refusal | None:
     """Why the upload `name` at `path` cannot be added, or None when it can."""
     suffix = Path(name).suffix.lower()
+    accepted = " ".join(ACCEPTED_SUFFIXES)
     if suffix not in ACCEPTED_SUFFIXES:
-        return (
-            f"{name}: unknown format '{Path(name).suffix or '(no suffix)'}'; newsqa reads "
-            f"{' '.join(ACCEPTED_SUFFIXES)}"
+        shown = Path(name).suffix or "(no suffix)"
+        return Refusal(
+            f"{name}: unknown format '{shown}'; newsqa reads {accepted}",
+            f"{name}：不支持的格式“{Path(name).suffix or '无后缀'}”；可以上传 {accepted}",
         )
     size = path.stat().st_size
     if size > settings.max_upload_bytes:
-        return (
-            f"{name}: {size / 1024**2:.1f} MB, more than the {settings.max_upload_mb} MB an upload may be; "
-            "split it, or add it with `newsqa add`"
+        megabytes = f"{size / 1024**2:.1f} MB"
+        return Refusal(
+            f"{name}: {megabytes}, more than the {settings.max_upload_mb} MB an upload may be; "
+            "split it, or add it with `newsqa add`",
+            f"{name}：{megabytes}，超过单个文件 {settings.max_upload_mb} MB 的上限；"
+            "请拆分后上传，或用 newsqa add 加入",
         )
     if size == 0:
-        return f"{name}: the file is empty"
+        return Refusal(f"{name}: the file is empty", f"{name}：文件是空的")
     digest = _digest(path)
     if digest in known:
-        return f"{name}: the same file is already in the archive as {known[digest]}"
+        return Refusal(
+            f"{name}: the same file is already in the archive as {known[digest]}",
+            f"{name}：同样的文件已在资料库中（{known[digest]}）",
+        )
     if suffix in ARCHIVE_SUFFIXES:
         try:
             check_archive(path, name, settings.max_upload_bytes * ZIP_EXPANSION)
         except CorpusError as error:
-            return f"{error}; nothing was added"
+            return Refusal(f"{error}; nothing was added", f"{error.zh or error}；压缩包中的文件都未加入")
     known[digest] = name
     return None
 
@@ -132,7 +177,7 @@ def add_files(settings: Settings, uploads: Sequence[tuple[str, Path]]) -> AddRep
             try:
                 name = clean_name(given)
             except CorpusError as error:
-                report.refused.append(str(error))
+                report.refused.append(Refusal(str(error), error.zh or str(error)))
                 continue
             refusal = _refusal(name, Path(path), settings, existing)
             if refusal:
@@ -177,13 +222,18 @@ def build_inputs(settings: Settings) -> list[Path]:
         # alone would drop everything else the index holds.
         raise NewsqaError(
             f"{index_dir} was built by an older newsqa that did not record what it read: run "
-            "`newsqa build PATHS` once with the paths it was built from; then files can be added here"
+            "`newsqa build PATHS` once with the paths it was built from; then files can be added here",
+            zh="这个索引由旧版 newsqa 建立，没有记下它读过哪些文件：请先用建立它时的路径运行一次"
+            " newsqa build PATHS，之后才能在这里加入文件。",
         )
     paths = [Path(p) for p in _read_inputs(settings) if Path(p).exists()]
     if archive_files(settings):
         paths.append(settings.archive_dir)
     if not paths:
-        raise NewsqaError("the archive is empty: upload pages, or add them with `newsqa add FILES`")
+        raise NewsqaError(
+            "the archive is empty: upload pages, or add them with `newsqa add FILES`",
+            zh="资料库是空的：请先上传版面，或用 newsqa add FILES 加入。",
+        )
     return paths
 
 
@@ -197,11 +247,13 @@ def _keep_last(
         raise NewsqaError(
             f"{name} is the last source of this archive, so it was kept: without it the index "
             "would have nothing to search. Add the pages that replace it first, then remove it; "
-            "to start over, build a new index with `newsqa build PATHS`"
+            "to start over, build a new index with `newsqa build PATHS`",
+            zh=f"{name} 是资料库中最后一个来源，已保留：删除它后索引将无可检索。请先加入替代它的版面再删除；"
+            "要从头开始，请用 newsqa build PATHS 新建索引。",
         )
 
 
-def remove_file(settings: Settings, name: str) -> str:
+def remove_file(settings: Settings, name: str) -> Removal:
     """Take the source file `name` out of the archive: delete it from the archive folder, or, for
     a file a build was given by itself, leave it out of the next build. Returns what was done;
     NewsqaError when `name` is neither (a file inside another folder is never deleted), or when it
@@ -213,17 +265,18 @@ def remove_file(settings: Settings, name: str) -> str:
             if path.name == name:
                 _keep_last(settings, name, [p for p in stored if p != path], inputs)
                 path.unlink()
-                return f"{name} deleted from the archive folder"
+                return Removal(name, deleted=True)
         given = [p for p in inputs if Path(p).name == name and not Path(p).is_dir()]
         if given:
             kept = [p for p in inputs if p not in given]
             _keep_last(settings, name, stored, kept)
             record_inputs(settings, [Path(p) for p in kept])
-            return f"{name} left out of the index (the file itself, {given[0]}, is not touched)"
+            return Removal(name, deleted=False, path=given[0])
     folders = [p for p in inputs if Path(p).is_dir()]
     where = f" (it is read from {', '.join(folders)})" if folders else ""
     raise NewsqaError(
         f"{name} is not a file of this archive{where}; `newsqa sources` lists what can be removed. "
         "newsqa never deletes files outside its archive folder: move such a file out of its folder, "
-        "then rebuild"
+        "then rebuild",
+        zh=f"{name} 不是这个资料库中的文件，无法删除；newsqa 从不删除资料库文件夹以外的文件。",
     )

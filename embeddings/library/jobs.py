@@ -198,7 +198,10 @@ class BuildJobs:
         with self._lock():
             job = self._load(self._path(job_id))
             if job is None or not job.active:
-                raise NewsqaError("this job has already finished; there is nothing to cancel")
+                raise NewsqaError(
+                    "this job has already finished; there is nothing to cancel",
+                    zh="这个任务已经结束，无需取消。",
+                )
             if job.state == "queued":
                 return self._save(
                     replace(job, state="cancelled", finished=time.time(), message="已取消（未开始）")

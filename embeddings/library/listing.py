@@ -213,7 +213,10 @@ def source_articles(settings: Settings, name: str) -> list[ArticleRow]:
     live = _live(settings)
     found = live.by_file().get(name) if live else None
     if found is None:
-        raise NewsqaError(f"the index holds no source named {name}; `newsqa sources` lists them")
+        raise NewsqaError(
+            f"the index holds no source named {name}; `newsqa sources` lists them",
+            zh=f"索引中没有名为 {name} 的来源；来源列表里有可选的来源。",
+        )
     return [_row(article, live) for article in _order(found)]
 
 
@@ -242,7 +245,9 @@ def article_detail(settings: Settings, article_id: str) -> ArticleDetail:
     live = _live(settings)
     article = live.articles.get(article_id) if live else None
     if article is None:
-        raise NewsqaError(f"the index holds no article {article_id}")
+        raise NewsqaError(
+            f"the index holds no article {article_id}", zh="索引中没有这篇文章（索引可能刚刚更新过）。"
+        )
     tables = _tables(live.folder)
     people = [p for p in tables.people if p.article_id == article_id]
     entities = [e for e in tables.entities if e.article_id == article_id]

@@ -49,7 +49,10 @@ def _size(count: int) -> str:
 
 
 def _too_large(name: str, limit: int) -> CorpusError:
-    return CorpusError(f"{name}: expands past {_size(limit)}; split it into smaller zips")
+    return CorpusError(
+        f"{name}: expands past {_size(limit)}; split it into smaller zips",
+        zh=f"{name}：解压后超过 {_size(limit)}；请拆成几个较小的压缩包",
+    )
 
 
 def _checked_members(
@@ -59,20 +62,28 @@ def _checked_members(
     members = [info for info in archive.infolist() if not info.is_dir()]
     if len(members) > MAX_MEMBERS:
         raise CorpusError(
-            f"{name}: holds {len(members)} files, more than {MAX_MEMBERS}; split it into smaller zips"
+            f"{name}: holds {len(members)} files, more than {MAX_MEMBERS}; split it into smaller zips",
+            zh=f"{name}：含 {len(members)} 个文件，超过 {MAX_MEMBERS} 个；请拆成几个较小的压缩包",
         )
     total = sum(info.file_size for info in members)
     if total > limit:
         raise CorpusError(
-            f"{name}: would expand to {_size(total)}, more than {_size(limit)}; split it into smaller zips"
+            f"{name}: would expand to {_size(total)}, more than {_size(limit)}; split it into smaller zips",
+            zh=f"{name}：解压后有 {_size(total)}，超过 {_size(limit)}；请拆成几个较小的压缩包",
         )
     checked = []
     for info in members:
         member = PurePosixPath(_member_name(info).replace("\\", "/"))
         if member.is_absolute() or ".." in member.parts or (member.parts and member.parts[0].endswith(":")):
-            raise CorpusError(f"{name}: member '{info.filename}' points outside the zip's folder; refused")
+            raise CorpusError(
+                f"{name}: member '{info.filename}' points outside the zip's folder; refused",
+                zh=f"{name}：其中的 {info.filename} 指向压缩包以外的位置，不予接受",
+            )
         if stat.S_ISLNK(info.external_attr >> 16):
-            raise CorpusError(f"{name}: member '{info.filename}' is a link; refused")
+            raise CorpusError(
+                f"{name}: member '{info.filename}' is a link; refused",
+                zh=f"{name}：其中的 {info.filename} 是链接，不予接受",
+            )
         checked.append((info, member))
     return checked
 
@@ -92,7 +103,7 @@ def check_archive(path: Path, name: str, limit: int) -> int:
                         if written > limit:
                             raise _too_large(name, limit)
     except (zipfile.BadZipFile, OSError, RuntimeError, EOFError) as exc:
-        raise CorpusError(f"{name}: not a readable zip ({exc})") from exc
+        raise CorpusError(f"{name}: not a readable zip ({exc})", zh=f"{name}：压缩包无法读取") from exc
     return len(members)
 
 
@@ -101,7 +112,7 @@ def unpack_archive(path: Path, name: str, unpack_dir: Path | None) -> Path:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
-        raise CorpusError(f"{name}: not a readable zip ({exc})") from exc
+        raise CorpusError(f"{name}: not a readable zip ({exc})", zh=f"{name}：压缩包无法读取") from exc
     with archive:
         members = _checked_members(archive, name)
         root = Path(unpack_dir) if unpack_dir is not None else Path(tempfile.gettempdir()) / "newsqa-unpacked"

@@ -65,7 +65,11 @@ def test_uploads_are_checked_and_kept_only_in_the_archive_folder(tmp_path: Path)
         + [("../../../0320.md", other)],
     )
     assert [(f.name, f.replaced) for f in report.stored] == [("0319.md", False), ("0320.md", False)]
-    reasons = "\n".join(report.refused)
+    reasons = "\n".join(map(str, report.refused))
+    said = "\n".join(refusal.zh for refusal in report.refused)  # the archive page's words
+    assert "copy.md：同样的文件已在资料库中（0319.md）" in said and "notes.docx：不支持的格式“.docx”" in said
+    assert "escape.zip：其中的 ../../outside.txt 指向压缩包以外的位置" in said
+    assert "bomb.zip：解压后有 10.5 MB" in said
     assert "copy.md: the same file is already in the archive as 0319.md" in reasons
     assert "notes.docx: unknown format '.docx'" in reasons
     assert "large.txt: 1.1 MB, more than the 1 MB an upload may be" in reasons
@@ -81,9 +85,9 @@ def test_uploads_are_checked_and_kept_only_in_the_archive_folder(tmp_path: Path)
     newer = _page(given, "0320-v2.md", PAGE.replace("12.6", "13.2"))
     again = add_files(settings, [("0320.md", newer)])  # same name, other content: a new version
     assert again.stored[0].replaced and "13.2" in (archive_dir / "0320.md").read_text(encoding="utf-8")
-    assert add_files(settings, [("..", page)]).refused == [
-        "'..': not a usable file name; rename the file and upload it again"
-    ]
+    (refusal,) = add_files(settings, [("..", page)]).refused
+    assert str(refusal) == "'..': not a usable file name; rename the file and upload it again"
+    assert refusal.zh == "“..”：文件名不可用；请重命名后再上传"
 
 
 def test_sources_listed_inspected_and_removed(tmp_path: Path, home_settings: Settings, encoder) -> None:
@@ -108,12 +112,16 @@ def test_sources_listed_inspected_and_removed(tmp_path: Path, home_settings: Set
     assert ("湖塘镇", "镇") in detail.places
     assert [r.id for r in find_titles(settings, "星河湾")] == [row.id]
 
-    with pytest.raises(NewsqaError, match="never deletes files outside its archive folder"):
+    with pytest.raises(NewsqaError, match="never deletes files outside its archive folder") as outside_error:
         remove_file(settings, "0101.md")
+    assert "newsqa 从不删除资料库文件夹以外的文件" in outside_error.value.zh
     assert (outside / "0101.md").is_file()
-    assert "left out of the index" in remove_file(settings, "single.md")
+    left_out = remove_file(settings, "single.md")
+    assert "left out of the index" in str(left_out) and "不再收入索引" in left_out.zh
     assert kept.is_file()  # a file given by itself is left where it is
-    assert "deleted from the archive folder" in remove_file(settings, "0319.md")
+    deleted = remove_file(settings, "0319.md")
+    assert "deleted from the archive folder" in str(deleted)
+    assert deleted.zh == "已从资料库文件夹删除 0319.md。"
     assert {s.name: s.status for s in list_sources(settings)}["sources/0319.md"] == "removed"
     rebuild(settings, encoder)
     assert {s.name for s in list_sources(settings)} == {"papers/0101.md"}

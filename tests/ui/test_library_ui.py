@@ -162,6 +162,7 @@ def test_upload_index_ask_and_remove(library_server: Server, uploads: dict[str, 
     page.locator("#nqa-source-remove").click()
     expect(page.locator("#nqa-remove-note")).to_contain_text("确定从资料库删除")
     page.locator("#nqa-remove-confirm").click()
+    expect(page.locator("#nqa-remove-note")).to_contain_text(f"已从资料库文件夹删除 {uploads['page'].name}")
     _wait_job_done(page, f"删除 sources/{uploads['page'].name}")
     expect(page.locator("#nqa-job")).to_contain_text("删除 1")
     assert f"sources/{uploads['page'].name}" not in _sources(page)
@@ -181,10 +182,10 @@ def test_bad_uploads_are_refused_and_two_users_upload_at_once(
     _library(first)
     note = first.locator("#nqa-upload-note")
     for name, reason in (
-        ("unknown", "unknown format '.docx'"),
-        ("large", "more than the 1 MB"),
-        ("escape", "points outside the zip's folder"),
-        ("bomb", "more than 10.0 MB"),
+        ("unknown", "不支持的格式“.docx”"),
+        ("large", "超过单个文件 1 MB 的上限"),
+        ("escape", "指向压缩包以外的位置"),
+        ("bomb", "超过 10.0 MB"),
     ):
         _upload(first, [uploads[name]])
         expect(note).to_contain_text(f"未加入：{uploads[name].name}", timeout=ANSWER_TIMEOUT)
@@ -204,5 +205,5 @@ def test_bad_uploads_are_refused_and_two_users_upload_at_once(
 
     _upload(second, [uploads["other-a.md"]])  # the same file again
     expect(second.locator("#nqa-upload-note")).to_contain_text(
-        "other-a.md: the same file is already in the archive as other-a.md", timeout=ANSWER_TIMEOUT
+        "other-a.md：同样的文件已在资料库中（other-a.md）", timeout=ANSWER_TIMEOUT
     )

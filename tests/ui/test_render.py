@@ -6,7 +6,7 @@ import json
 import re
 from dataclasses import replace
 
-from embeddings.errors import IndexMissingError, QuestionError
+from embeddings.errors import IndexMissingError, NewsqaError, QuestionError
 from qa.answer import ABSTAIN_TEXT, Answer, Citation
 from qa.archive import ArchiveItem, ArchiveResult, EntityProfile, EntitySummary
 from qa.retrieve import PassageHit
@@ -135,6 +135,9 @@ def test_errors_are_friendly() -> None:
     message = error_message(QuestionError("the question is empty"))
     assert "请输入一个问题" in message and "the question is empty" in message
     assert "newsqa build" in error_message(IndexMissingError(f"no index at {IMG}"))
+    own_words = error_message(NewsqaError("the archive is empty", zh=f"资料库是空的{IMG}"))
+    assert own_words.startswith("⚠️ 资料库是空的&lt;img") and "（the archive is empty）" in own_words
+    _assert_inert(own_words)
     _assert_inert(error_message(IndexMissingError(f"no index at {IMG}")))
 
 
@@ -255,14 +258,16 @@ def test_entity_profile_is_escaped_with_titles_and_timeline() -> None:
 
 
 def test_archive_page_html_escapes_and_says_what_happened() -> None:
-    from embeddings.library import AddReport, Job, SourceSummary, StoredFile
+    from embeddings.library import AddReport, Job, Refusal, SourceSummary, StoredFile
     from ui.library_render import add_report_html, job_html, sources_html
 
     report = AddReport(
-        [StoredFile("<b>0101</b>.md", 2048, replaced=True)], ["x.docx: unknown format '.docx'"]
+        [StoredFile("<b>0101</b>.md", 2048, replaced=True)],
+        [Refusal("<i>x</i>.docx: unknown format '.docx'", "<i>x</i>.docx：不支持的格式“.docx”")],
     )
     shown = add_report_html(report)
-    assert "已替换：&lt;b&gt;0101&lt;/b&gt;.md（2 KB）" in shown and "未加入：x.docx" in shown
+    assert "已替换：&lt;b&gt;0101&lt;/b&gt;.md（2 KB）" in shown
+    assert "未加入：&lt;i&gt;x&lt;/i&gt;.docx：不支持的格式“.docx”" in shown
     running = Job("j1", "running", ["上传 a.md"], 0.0, stage="embedding", done=30, total=120)
     assert '<progress class="nqa-progress" max="120" value="30">' in job_html(running)
     assert "嵌入段落：30/120 个段落（25%）" in job_html(running)

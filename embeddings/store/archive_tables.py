@@ -22,6 +22,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import orjson
+
 from embeddings.articles import Article
 from embeddings.extract import entities, people
 from embeddings.extract.entities import EntityRecord, entities_in_articles
@@ -77,10 +79,11 @@ def extractor_digest() -> str:
 
 
 def _read_rows(path: Path) -> list[dict]:
+    # orjson: about 4x json's speed on these small rows (~250k of them at 100k chunks).
     if not path.is_file():
         return []
-    with path.open(encoding="utf-8") as rows:
-        return [json.loads(line) for line in rows if line.strip()]
+    with path.open("rb") as rows:
+        return [orjson.loads(line) for line in rows if line.strip()]
 
 
 def _mentions_of(articles: Sequence[Article]) -> tuple[list[PersonRecord], list[EntityRecord]]:

@@ -62,9 +62,16 @@ class Mention:
 
 
 class Catalog:
-    def __init__(self, articles: list[Article], tables: ArchiveTables) -> None:
+    def __init__(
+        self, articles: list[Article], tables: ArchiveTables | None = None, folder: Path | None = None
+    ) -> None:
+        """`tables` as given, or read from the generation `folder` when first needed."""
+        if tables is None and folder is None:
+            raise ValueError("a Catalog needs its tables or the folder that holds them")
         self.articles = articles
-        self.tables = tables
+        if tables is not None:
+            self.tables = tables
+        self._folder = folder
         self.position = {a.id: i for i, a in enumerate(articles)}
         parts, self._starts, offset = [], [], 0
         for article in articles:
@@ -79,15 +86,25 @@ class Catalog:
         self.month_of = np.array(
             [int(a.date[:4] + a.date[5:7]) if a.date else 0 for a in articles], dtype=np.int64
         )
-        # The story of each article: reprints share the position of their story's first article.
-        self.story = np.arange(len(articles))
-        for copy, first in tables.reprints.items():
-            if copy in self.position and first in self.position:
-                self.story[self.position[copy]] = self.position[first]
 
     @classmethod
     def of_generation(cls, articles: list[Article], folder: Path) -> Catalog:
-        return cls(articles, read_tables(folder))
+        return cls(articles, folder=folder)
+
+    @cached_property
+    def tables(self) -> ArchiveTables:
+        # Read on first use: most questions are not about the archive as a whole, and at 100k
+        # chunks the tables are ~250k rows (a second of a server's start-up).
+        return read_tables(self._folder)
+
+    @cached_property
+    def story(self) -> np.ndarray:
+        """The story of each article: reprints share the position of their story's first article."""
+        story = np.arange(len(self.articles))
+        for copy, first in self.tables.reprints.items():
+            if copy in self.position and first in self.position:
+                story[self.position[copy]] = self.position[first]
+        return story
 
     @property
     def dated(self) -> bool:

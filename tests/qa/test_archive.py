@@ -18,7 +18,7 @@ import pytest
 
 from embeddings.articles import Article
 from embeddings.sources.dedupe import reprint_groups
-from embeddings.store.archive_tables import extract_tables
+from embeddings.store.archive_tables import extract_tables, read_tables, write_tables
 from embeddings.store.keywords import KeywordTokenizer
 from qa.archive.answers import catalog_result
 from qa.archive.catalog import Catalog
@@ -219,6 +219,21 @@ def test_reprints_count_once_and_show_the_grouping(sample_articles) -> None:
     assert result.articles == result.stories + 1
     grouped = [item for item in result.items if item.reprints]
     assert len(grouped) == 1 and grouped[0].reprints[0][0] == copy.id
+
+
+def test_a_stored_catalog_reads_its_tables_only_for_an_archive_question(sample_articles, tmp_path) -> None:
+    write_tables(tmp_path, extract_tables(sample_articles))
+    catalog = Catalog.of_generation(sample_articles, tmp_path)
+    assert catalog_result(catalog, TOKENIZER, "前黄浜全长多少公里？") is None
+    assert "tables" not in vars(catalog)  # a start-up's warm-up question leaves them on disk
+    result = catalog_result(catalog, TOKENIZER, "乔俊杰被提到多少次？")
+    assert "tables" in vars(catalog) and result.mentions > 5
+    assert (
+        result.mentions
+        == catalog_result(
+            Catalog(sample_articles, read_tables(tmp_path)), TOKENIZER, "乔俊杰被提到多少次？"
+        ).mentions
+    )
 
 
 # --- the sample: people and reporters ------------------------------------------------------------

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from embeddings.chunking import split_sentences
 from embeddings.errors import NewsqaError
+from embeddings.extract.dates import parse_iso, spelled_out
 from embeddings.settings import LLMSettings, Settings
 from qa.archive.answers import ArchiveResult, archive_text, catalog_of, catalog_result, cite
 from qa.history import FollowUp, Turn, contextualize, normalize_history
@@ -131,7 +132,8 @@ def _compose(
     in_order = sorted(chosen, key=lambda s: (numbers[s.hit_rank], s.start))
     quoted = "".join(f"{s.text}[{numbers[s.hit_rank]}]" for s in in_order)
     first = numbers[chosen[0].hit_rank]
-    text = f"{short}[{first}]\n\n{quoted}" if short else quoted
+    note = dates_note(short, hits[chosen[0].hit_rank].date) if short else ""
+    text = f"{short}[{first}]{note}\n\n{quoted}" if short else quoted
     citations = [
         Citation(
             numbers[rank], hits[rank], tuple(spans[rank]), answer_span if rank == chosen[0].hit_rank else None
@@ -139,6 +141,17 @@ def _compose(
         for rank in sorted(numbers, key=numbers.get)
     ]
     return text, citations
+
+
+def dates_note(short: str, published: str | None) -> str:
+    """The short answer's relative dates written out from its article's publication date:
+    昨天上午 -> （即2024年6月27日）; an archive is read long after 昨天."""
+    if not published:
+        return ""
+    dates = spelled_out(short, parse_iso(published))
+    if len(dates) == 1 and dates[0][0] == short:
+        return f"（即{dates[0][1]}）"
+    return f"（{'，'.join(f'{said}即{day}' for said, day in dates)}）" if dates else ""
 
 
 def verify_citations(answer: Answer, articles: dict) -> None:

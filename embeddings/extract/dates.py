@@ -20,7 +20,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import MAXYEAR, MINYEAR, date, datetime, timedelta
 
-__all__ = ["DateMention", "DateRange", "event_dates", "parse_iso", "question_date_range"]
+__all__ = [
+    "DateMention",
+    "DateRange",
+    "event_dates",
+    "parse_iso",
+    "question_date_range",
+    "spelled_out",
+    "written",
+]
 
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -383,6 +391,43 @@ def _scan(text: str, anchor: date | None) -> list[DateMention]:
 def event_dates(text: str, published: date | None) -> list[DateMention]:
     """Date expressions in an article, resolved against its publication date when it is known."""
     return _scan(text, published)
+
+
+# Expressions that name a window the text does not state (近日: some day of the last week; 今年以来:
+# since January): written out as dates they would read as facts the paper never printed.
+_VAGUE = re.compile(rf"^(?:{'|'.join(_LATELY_WORDS)}|最近|近|过去)|(?:以来|至今)$")
+_WEEKDAYS = set("一二三四五六日天末")
+
+
+def written(window: DateRange) -> str:
+    """A range as Chinese prose: 2024年6月27日, 2024年6月26日至27日, 2024年6月, 2024年."""
+    start, end = window.start, window.end
+    if window == _year_range(start.year):
+        return f"{start.year}年"
+    if window == _month_range(start.year, start.month):
+        return f"{start.year}年{start.month}月"
+    first = f"{start.year}年{start.month}月{start.day}日"
+    if start == end:
+        return first
+    if start.year != end.year:
+        return f"{first}至{end.year}年{end.month}月{end.day}日"
+    return f"{first}至{end.day}日" if start.month == end.month else f"{first}至{end.month}月{end.day}日"
+
+
+def spelled_out(text: str, published: date) -> list[tuple[str, str]]:
+    """The date expressions of `text` that only its publication date makes a date (昨天上午,
+    6月26日—27日, 去年), each with that date written out: [("昨天上午", "2024年6月27日")]. Vague
+    ones (近日, 最近三天, 今年以来) are left as printed, and so is a week that names its day
+    (上周五: the scanner reads 上周 alone)."""
+    free = {(m.start, m.end): m.range for m in _scan(text, None)}
+    return [
+        (m.expression, written(m.range))
+        for m in _scan(text, published)
+        if m.range is not None
+        and free.get((m.start, m.end)) is None
+        and not _VAGUE.search(m.expression)
+        and not (m.expression.endswith(("周", "星期")) and text[m.end : m.end + 1] in _WEEKDAYS)
+    ]
 
 
 _CHINESE_MONTH = re.compile(r"(?<![一二三四五六七八九十〇零])(十[一二]?|[一二三四五六七八九])月")

@@ -9,7 +9,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from embeddings.extract.dates import DateMention, DateRange, event_dates, parse_iso, question_date_range
+from embeddings.extract.dates import (
+    DateMention,
+    DateRange,
+    event_dates,
+    parse_iso,
+    question_date_range,
+    spelled_out,
+    written,
+)
 
 PUB = date(2024, 6, 28)  # a Friday: the sample pages' publication date
 
@@ -377,3 +385,29 @@ def test_chinese_numeral_month_in_a_question() -> None:
         date(2024, 11, 1), date(2024, 11, 30)
     )
     assert question_date_range("二十届二中全会讲了什么？", date(2024, 6, 28))[0] is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("昨天上午", [("昨天上午", "2024年6月27日")]),
+        ("6月26日—27日", [("6月26日—27日", "2024年6月26日至27日")]),
+        ("去年", [("去年", "2023年")]),
+        ("上个月", [("上个月", "2024年5月")]),
+        ("26日", [("26日", "2024年6月26日")]),
+        ("本周", [("本周", "2024年6月24日至30日")]),
+        ("昨天上午，副区长孙益锋带队调研", [("昨天上午", "2024年6月27日")]),
+        ("2024年6月26日", []),  # stated in full already
+        ("近日", []),  # some day of the last week: not a date the paper printed
+        ("今年以来", []),
+        ("最近三天", []),
+        ("上周五", []),  # the scanner reads 上周 alone; its week is not the Friday
+    ],
+)
+def test_relative_dates_are_written_out_from_the_publication_date(text: str, expected: list) -> None:
+    assert spelled_out(text, date(2024, 6, 28)) == expected
+
+
+def test_a_range_across_months_and_years_is_written_in_full() -> None:
+    assert written(DateRange(date(2024, 6, 30), date(2024, 7, 2))) == "2024年6月30日至7月2日"
+    assert written(DateRange(date(2024, 12, 30), date(2025, 1, 2))) == "2024年12月30日至2025年1月2日"

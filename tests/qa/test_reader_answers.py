@@ -148,6 +148,23 @@ def test_a_month_is_not_matched_by_a_mere_year(mixed_settings, reader) -> None:
     assert cited and cited[0].hit.date.startswith("2024-06")
 
 
+def test_a_relative_date_in_the_answer_is_written_out_from_the_paper_s_date(
+    settings: Settings, encoder, reader, sample_articles, ask, tmp_path: Path
+) -> None:
+    from embeddings.build import build_from_paths
+
+    article = next(a for a in sample_articles if a.title.startswith("乔俊杰督查突出环境问题"))
+    row = {"title": article.title, "date": "2024-06-28", "text": article.text}
+    (tmp_path / "paper.jsonl").write_text(json.dumps(row, ensure_ascii=False), encoding="utf-8")
+    dated = replace(settings, index_dir=tmp_path / "index")
+    build_from_paths([tmp_path / "paper.jsonl"], dated, encoder=encoder)
+    result = answer_with(get_retriever(dated), "乔俊杰什么时候去前黄镇督查的？", reader=reader)
+    assert result.short_answer == "昨天上午"  # the span stays as printed, cited as printed
+    assert result.text.startswith("昨天上午[1]（即2024年6月27日）\n\n昨天上午，市委常委")
+    undated = ask("乔俊杰什么时候去前黄镇督查的？")  # the sample pages
+    assert undated.text.startswith("昨天上午[1]\n\n")  # no publication date: nothing to count from
+
+
 def test_corrupt_or_missing_weights_name_the_file_and_the_fix(settings: Settings, tmp_path: Path) -> None:
     weights = tmp_path / "weights"
     shutil.copytree(shipped_dir(), weights)

@@ -9,6 +9,8 @@ index recorded (`SearchIndex.people`), each cited to the sentence that states it
     X参加了哪些活动 / X去了哪里       a timeline, one line per article, each cited
     朱梦琪报道了哪些新闻              the reporter's articles, cited to their bylines
     X是哪位记者写的 / X的作者是谁     the reporters of the article headlined X, cited to its byline
+    谁参加了X / 哪些领导出席了X       who the attendance line of the article best matching X
+                                      names (区领导薛红霞、胡泊参加会议), cited to it
 Anything else returns None and is answered extractively.
 """
 
@@ -16,8 +18,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
+from embeddings.chunking import split_sentences
 from embeddings.extract.people import TITLE_WORDS, PersonRecord
 from qa.officials import LISTED_ONLY, Person, group_people
 from qa.question_types import person_fit
@@ -36,13 +40,38 @@ _AUTHOR_Q = re.compile(
 _TOPIC_TAIL = re.compile(r"(?:这篇|该)?(?:文章|报道|稿件|新闻)?$")
 _WHO_HOLDS = re.compile(r"^(?:请问)?(?:谁是(?P<a>.{2,12}?)|(?P<b>.{2,12}?)是谁)[？?。]?$")
 
-Cite = Callable[[PersonRecord], int]
+_ATTENDED_Q = re.compile(
+    r"(?:谁|哪些[^，。？]{0,4}?(?:人|领导|嘉宾|代表|官员)|哪(?:几)?位[^，。？]{0,4}?)"
+    r"(?:也|还|一同|共同)?(?:参加|出席)"
+)
+# A report's attendance line: 区领导薛红霞、胡泊参加会议。/ 丁薛祥出席。/ 王毅出席并讲话。 The
+# host is named in the opening sentence (乔俊杰主持召开…会议), which shares the question's words,
+# so the reader alone answers 谁参加了…会议 with the host.
+_ATTENDANCE = re.compile(
+    r"(?:参加|出席)了?(?:相关)?(?:会议|活动|调研|座谈会?|仪式|典礼|开幕式|闭幕式|签约仪式|会见|发布会)?"
+    r"(?=[。，；！]|并|$)"
+)
+_CLAUSE_END = re.compile(r"[，；：。！？,;:!?]")
+_ADVERB_TAIL = re.compile(r"(?:也|还|一同|共同|均|分别|亦|一起)+$")
+_PEOPLE_NOUN = re.compile(r"人|员|者|代表|同志|领导|嘉宾|官员|负责人")
+
+
+@dataclass(frozen=True)
+class _Sentence:
+    """A sentence of an article, cited as a person mention's sentence is."""
+
+    article_id: str
+    sentence_start: int
+    sentence_end: int
+
+
+Cite = Callable[[PersonRecord | _Sentence], int]
 
 
 def _citer(retriever: Retriever, hits: list[PassageHit], spans: dict[int, list[tuple[int, int]]]) -> Cite:
     """A function giving each cited sentence its marker number; one number per passage."""
 
-    def cite(record: PersonRecord) -> int:
+    def cite(record: PersonRecord | _Sentence) -> int:
         start, end = retriever.passage_span(record.article_id, record.sentence_start, record.sentence_end)
         same = (
             n
@@ -137,6 +166,25 @@ def _authors(retriever: Retriever, query: str, cite: Cite) -> tuple[str, str] | 
     return "、".join(names), f"{'、'.join(names)}[{number}]\n\n{quoted}"
 
 
+def _attendees(retriever: Retriever, query: str, cite: Cite) -> tuple[str, str] | None:
+    """谁参加了X: who the attendance line of the article best matching X names (the lines inside
+    its best passage first); None when the question is another or the article has no such line."""
+    if not _ATTENDED_Q.search(query) or not (top := retriever.to_hits(retriever.rank(query), 1)):
+        return None
+    hit = top[0]
+    text = retriever.index.articles[hit.article_id].text
+    people = retriever.index.people
+    names = {r.name for r in people if r.article_id == hit.article_id and r.role != "reporter"}
+    for start, end in sorted(split_sentences(text), key=lambda s: not hit.start <= s[0] < hit.end):
+        for line in _ATTENDANCE.finditer(text, start, end):
+            clause = max((m.end() for m in _CLAUSE_END.finditer(text, start, line.start())), default=start)
+            who = _ADVERB_TAIL.sub("", text[clause : line.start()]).strip()
+            if len(who) >= 2 and (any(name in who for name in names) or _PEOPLE_NOUN.search(who)):
+                number = cite(_Sentence(hit.article_id, start, end))
+                return who, f"{who}[{number}]\n\n{text[start:end]}[{number}]"
+    return None
+
+
 def answer_about_people(
     retriever: Retriever, query: str
 ) -> tuple[str, str, list[PassageHit], dict[int, list[tuple[int, int]]]] | None:
@@ -147,6 +195,8 @@ def answer_about_people(
     cite = _citer(retriever, hits, spans)
     if authors := _authors(retriever, query, cite):
         short, text = authors
+    elif attendees := _attendees(retriever, query, cite):
+        short, text = attendees
     elif _REPORTER_Q.search(query) and (reporter := _named(query, people, "reporter")):
         short, text = _timeline(retriever, reporter, cite)
     elif _ACTIVITY_Q.search(query) and (person := _named(query, people, "official")):

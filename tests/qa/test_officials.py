@@ -107,3 +107,14 @@ def test_national_titles_in_questions() -> None:
     assert (
         extract_short_answer(QuestionType.TITLE, "李强担任什么职务？", "国务院总理李强监誓。") == "国务院总理"
     )
+
+
+def test_who_attended_is_the_attendance_line_not_the_host(retriever) -> None:
+    # The opening sentence names the host (乔俊杰主持召开…第二次会议) in the question's words;
+    # the attendance line that answers comes at the paragraph's end.
+    result = answer_with(retriever, "谁参加了2024年区委党建工作领导小组第二次会议？")
+    assert result.short_answer == "区领导薛红霞、胡泊" and "乔俊杰" not in result.short_answer
+    assert result.text.endswith("区领导薛红霞、胡泊参加会议。[1]")
+    assert result.citations[0].hit.title.startswith("2024年区委党建工作领导小组第二次会议")
+    other = answer_with(retriever, "谁带队调研了乡村振兴工作？")  # no attendance asked: as before
+    assert "孙益锋" in other.short_answer

@@ -165,6 +165,14 @@ def test_a_relative_date_in_the_answer_is_written_out_from_the_paper_s_date(
     assert undated.text.startswith("昨天上午[1]\n\n")  # no publication date: nothing to count from
 
 
+def test_who_attended_a_meeting_on_national_news(mixed_settings, reader) -> None:
+    result = answer_with(
+        get_retriever(mixed_settings), "谁出席了中央全面深化改革委员会第五次会议？", reader=reader
+    )
+    assert result.short_answer.endswith("李强、王沪宁、蔡奇")  # not the host, 习近平主持召开
+    assert "习近平" not in result.short_answer
+
+
 def test_corrupt_or_missing_weights_name_the_file_and_the_fix(settings: Settings, tmp_path: Path) -> None:
     weights = tmp_path / "weights"
     shutil.copytree(shipped_dir(), weights)

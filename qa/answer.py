@@ -259,14 +259,14 @@ def _answer(
     if archived is not None:
         return _from_archive(retriever, question, query, archived)
     kind = classify(query)
-    from_people = answer_about_people(retriever, query) if use_people else None
+    scope = retriever.date_scope(query, *dates)
+    from_people = answer_about_people(retriever, query, scope) if use_people else None
     if from_people is not None:
         short, text, hits, spans = from_people
         citations = [Citation(n, hit, tuple(spans[n])) for n, hit in enumerate(hits, start=1)]
         result = Answer(question, query, text, short, False, citations)
         verify_citations(result, retriever.index.articles)
         return result
-    scope = retriever.date_scope(query, *dates)
     ranked, hits = search_passages(retriever, query, kind, k, scope)
     if reader is None:
         result = _from_sentences(retriever, question, query, kind, hits)

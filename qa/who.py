@@ -25,7 +25,7 @@ from embeddings.chunking import split_sentences
 from embeddings.extract.people import TITLE_WORDS, PersonRecord
 from qa.officials import LISTED_ONLY, Person, group_people
 from qa.question_types import person_fit
-from qa.retrieve import PassageHit, Retriever
+from qa.retrieve import DateScope, PassageHit, Retriever
 
 __all__ = ["answer_about_people"]
 
@@ -166,10 +166,15 @@ def _authors(retriever: Retriever, query: str, cite: Cite) -> tuple[str, str] | 
     return "、".join(names), f"{'、'.join(names)}[{number}]\n\n{quoted}"
 
 
-def _attendees(retriever: Retriever, query: str, cite: Cite) -> tuple[str, str] | None:
-    """谁参加了X: who the attendance line of the article best matching X names (the lines inside
-    its best passage first); None when the question is another or the article has no such line."""
-    if not _ATTENDED_Q.search(query) or not (top := retriever.to_hits(retriever.rank(query), 1)):
+def _attendees(
+    retriever: Retriever, query: str, cite: Cite, scope: DateScope | None
+) -> tuple[str, str] | None:
+    """谁参加了X: who the attendance line of the article best matching X (within the dates asked)
+    names, the lines inside its best passage first; None when the question is another or the
+    article has no such line."""
+    if not _ATTENDED_Q.search(query):
+        return None
+    if not (top := retriever.to_hits(retriever.rank(query, scope=scope), 1)):
         return None
     hit = top[0]
     text = retriever.index.articles[hit.article_id].text
@@ -186,16 +191,17 @@ def _attendees(retriever: Retriever, query: str, cite: Cite) -> tuple[str, str] 
 
 
 def answer_about_people(
-    retriever: Retriever, query: str
+    retriever: Retriever, query: str, scope: DateScope | None = None
 ) -> tuple[str, str, list[PassageHit], dict[int, list[tuple[int, int]]]] | None:
-    """(short answer, answer text, cited passages, cited spans per marker) or None."""
+    """(short answer, answer text, cited passages, cited spans per marker) or None. `scope`: the
+    dates asked, for the answers that search the passages (who attended)."""
     people = _people_table(retriever.index)
     hits: list[PassageHit] = []
     spans: dict[int, list[tuple[int, int]]] = {}
     cite = _citer(retriever, hits, spans)
     if authors := _authors(retriever, query, cite):
         short, text = authors
-    elif attendees := _attendees(retriever, query, cite):
+    elif attendees := _attendees(retriever, query, cite, scope):
         short, text = attendees
     elif _REPORTER_Q.search(query) and (reporter := _named(query, people, "reporter")):
         short, text = _timeline(retriever, reporter, cite)

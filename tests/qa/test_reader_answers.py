@@ -171,6 +171,15 @@ def test_who_attended_a_meeting_on_national_news(mixed_settings, reader) -> None
     )
     assert result.short_answer.endswith("李强、王沪宁、蔡奇")  # not the host, 习近平主持召开
     assert "习近平" not in result.short_answer
+    december = answer_with(
+        get_retriever(mixed_settings),
+        "谁出席了中央全面深化改革委员会第五次会议？",
+        reader=reader,
+        date_from="2024-12-01",
+        date_to="2024-12-31",
+    )  # the dates asked leave the June meeting out: no attendance line of it is given
+    assert all(c.hit.date == "2024-12-01" for c in december.citations)
+    assert "李强、王沪宁、蔡奇" not in (december.short_answer or "")
 
 
 def test_corrupt_or_missing_weights_name_the_file_and_the_fix(settings: Settings, tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ from qa.question_types import QuestionType, classify
 from qa.reader.reader import Reader, ReaderSpan
 from qa.retrieve import DateScope, PassageHit, Retriever, check_question, get_retriever
 from qa.sentences import ScoredSentence, choose_sentences
-from qa.who import answer_about_people
+from qa.who import PeopleAnswer, answer_about_people, answer_attendance
 
 __all__ = ["ABSTAIN_TEXT", "Answer", "Citation", "answer", "answer_with", "confidence_words"]
 
@@ -154,6 +154,14 @@ def dates_note(short: str, published: str | None) -> str:
     return f"（{'，'.join(f'{said}即{day}' for said, day in dates)}）" if dates else ""
 
 
+def _from_people(retriever: Retriever, question: str, query: str, found: PeopleAnswer) -> Answer:
+    short, text, hits, spans = found
+    citations = [Citation(n, hit, tuple(spans[n])) for n, hit in enumerate(hits, start=1)]
+    result = Answer(question, query, text, short, False, citations)
+    verify_citations(result, retriever.index.articles)
+    return result
+
+
 def verify_citations(answer: Answer, articles: dict) -> None:
     """Every cited span must be verbatim article text inside its passage: checked, not hoped."""
     for citation in answer.citations:
@@ -259,15 +267,14 @@ def _answer(
     if archived is not None:
         return _from_archive(retriever, question, query, archived)
     kind = classify(query)
-    scope = retriever.date_scope(query, *dates)
-    from_people = answer_about_people(retriever, query, scope) if use_people else None
+    from_people = answer_about_people(retriever, query) if use_people else None
     if from_people is not None:
-        short, text, hits, spans = from_people
-        citations = [Citation(n, hit, tuple(spans[n])) for n, hit in enumerate(hits, start=1)]
-        result = Answer(question, query, text, short, False, citations)
-        verify_citations(result, retriever.index.articles)
-        return result
+        return _from_people(retriever, question, query, from_people)
+    scope = retriever.date_scope(query, *dates)
     ranked, hits = search_passages(retriever, query, kind, k, scope)
+    attended = answer_attendance(retriever, query, hits[0]) if use_people and hits else None
+    if attended is not None:
+        return _from_people(retriever, question, query, attended)
     if reader is None:
         result = _from_sentences(retriever, question, query, kind, hits)
     else:

@@ -9,9 +9,10 @@ index recorded (`SearchIndex.people`), each cited to the sentence that states it
     X参加了哪些活动 / X去了哪里       a timeline, one line per article, each cited
     朱梦琪报道了哪些新闻              the reporter's articles, cited to their bylines
     X是哪位记者写的 / X的作者是谁     the reporters of the article headlined X, cited to its byline
-    谁参加了X / 哪些领导出席了X       who the attendance line of the article best matching X
+Anything else returns None and is answered extractively; there, `answer_attendance` answers
+
+    谁参加了X / 哪些领导出席了X       who the attendance line of the passage retrieved first
                                       names (区领导薛红霞、胡泊参加会议), cited to it
-Anything else returns None and is answered extractively.
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ from embeddings.chunking import split_sentences
 from embeddings.extract.people import TITLE_WORDS, PersonRecord
 from qa.officials import LISTED_ONLY, Person, group_people
 from qa.question_types import person_fit
-from qa.retrieve import DateScope, PassageHit, Retriever
+from qa.retrieve import PassageHit, Retriever
 
-__all__ = ["answer_about_people"]
+__all__ = ["PeopleAnswer", "answer_about_people", "answer_attendance"]
 
 _TITLE_Q = re.compile(r"(?:担任|是|任)?(?:什么|哪些|何)(?:职务|职位|身份|官)|是谁|是什么人|是哪位")
 _ACTIVITY_Q = re.compile(
@@ -166,17 +167,18 @@ def _authors(retriever: Retriever, query: str, cite: Cite) -> tuple[str, str] | 
     return "、".join(names), f"{'、'.join(names)}[{number}]\n\n{quoted}"
 
 
-def _attendees(
-    retriever: Retriever, query: str, cite: Cite, scope: DateScope | None
-) -> tuple[str, str] | None:
-    """谁参加了X: who the attendance line of the article best matching X (within the dates asked)
-    names, the lines inside its best passage first; None when the question is another or the
-    article has no such line."""
+PeopleAnswer = tuple[str, str, list[PassageHit], dict[int, list[tuple[int, int]]]]
+
+
+def answer_attendance(retriever: Retriever, query: str, hit: PassageHit) -> PeopleAnswer | None:
+    """谁参加了X: who the attendance line of the article of `hit` (the passage retrieved first
+    for X) names, the lines inside that passage first; None when the question is another or the
+    article has no such line. Returned as `answer_about_people` returns."""
     if not _ATTENDED_Q.search(query):
         return None
-    if not (top := retriever.to_hits(retriever.rank(query, scope=scope), 1)):
-        return None
-    hit = top[0]
+    hits: list[PassageHit] = []
+    spans: dict[int, list[tuple[int, int]]] = {}
+    cite = _citer(retriever, hits, spans)
     text = retriever.index.articles[hit.article_id].text
     people = retriever.index.people
     names = {r.name for r in people if r.article_id == hit.article_id and r.role != "reporter"}
@@ -186,23 +188,18 @@ def _attendees(
             who = _ADVERB_TAIL.sub("", text[clause : line.start()]).strip()
             if len(who) >= 2 and (any(name in who for name in names) or _PEOPLE_NOUN.search(who)):
                 number = cite(_Sentence(hit.article_id, start, end))
-                return who, f"{who}[{number}]\n\n{text[start:end]}[{number}]"
+                return who, f"{who}[{number}]\n\n{text[start:end]}[{number}]", hits, spans
     return None
 
 
-def answer_about_people(
-    retriever: Retriever, query: str, scope: DateScope | None = None
-) -> tuple[str, str, list[PassageHit], dict[int, list[tuple[int, int]]]] | None:
-    """(short answer, answer text, cited passages, cited spans per marker) or None. `scope`: the
-    dates asked, for the answers that search the passages (who attended)."""
+def answer_about_people(retriever: Retriever, query: str) -> PeopleAnswer | None:
+    """(short answer, answer text, cited passages, cited spans per marker) or None."""
     people = _people_table(retriever.index)
     hits: list[PassageHit] = []
     spans: dict[int, list[tuple[int, int]]] = {}
     cite = _citer(retriever, hits, spans)
     if authors := _authors(retriever, query, cite):
         short, text = authors
-    elif attendees := _attendees(retriever, query, cite, scope):
-        short, text = attendees
     elif _REPORTER_Q.search(query) and (reporter := _named(query, people, "reporter")):
         short, text = _timeline(retriever, reporter, cite)
     elif _ACTIVITY_Q.search(query) and (person := _named(query, people, "official")):

@@ -267,10 +267,10 @@ def _answer(
     if archived is not None:
         return _from_archive(retriever, question, query, archived)
     kind = classify(query)
-    from_people = answer_about_people(retriever, query) if use_people else None
+    scope = retriever.date_scope(query, *dates)
+    from_people = answer_about_people(retriever, query, scope) if use_people else None
     if from_people is not None:
         return _from_people(retriever, question, query, from_people)
-    scope = retriever.date_scope(query, *dates)
     ranked, hits = search_passages(retriever, query, kind, k, scope)
     attended = answer_attendance(retriever, query, hits[0]) if use_people and hits else None
     if attended is not None:

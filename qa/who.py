@@ -20,13 +20,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 
 from embeddings.chunking import split_sentences
+from embeddings.extract.dates import parse_iso
 from embeddings.extract.people import TITLE_WORDS, PersonRecord
 from qa.officials import LISTED_ONLY, Person, group_people
 from qa.question_types import person_fit
-from qa.retrieve import PassageHit, Retriever
+from qa.retrieve import DateScope, PassageHit, Retriever
 
 __all__ = ["PeopleAnswer", "answer_about_people", "answer_attendance"]
 
@@ -38,6 +40,8 @@ _REPORTER_Q = re.compile(r"(?:报道|写|采写)(?:了|过)?(?:哪些|什么)")
 _AUTHOR_Q = re.compile(
     r"是?(?:哪位|哪个|哪名|哪些|什么|谁)(?:记者)?(?:写|采写|撰写|报道)的|的?(?:作者|记者)是谁"
 )
+# Articles a timeline quotes: 习近平 is in a third of a year's national news; the count says the rest.
+TIMELINE_LINES = 20
 _TOPIC_TAIL = re.compile(r"(?:这篇|该)?(?:文章|报道|稿件|新闻)?$")
 _WHO_HOLDS = re.compile(r"^(?:请问)?(?:谁是(?P<a>.{2,12}?)|(?P<b>.{2,12}?)是谁)[？?。]?$")
 
@@ -106,16 +110,50 @@ def _titles_answer(retriever: Retriever, person: Person, cite: Cite) -> tuple[st
     return short, f"{person.name}：{short}\n\n" + "\n".join(lines)
 
 
-def _timeline(retriever: Retriever, person: Person, cite: Cite) -> tuple[str, str]:
+def _timeline(
+    retriever: Retriever, person: Person, cite: Cite, scope: DateScope | None
+) -> tuple[str, str] | None:
+    """One line per article naming `person`, by date, within `scope` (undated articles after the
+    dated ones where the question named the time, none under a date filter); None when no
+    article of the scope names them. The first TIMELINE_LINES are quoted and cited."""
     first_per_article: dict[str, PersonRecord] = {}
     for record in person.mentions:
         first_per_article.setdefault(record.article_id, record)
     records = sorted(first_per_article.values(), key=lambda r: (r.date or "9999", r.article_title))
+    when = ""
+    if scope is not None:
+        window = scope.window
+        records = [
+            r
+            for r in records
+            if (r.date and window.start <= parse_iso(r.date) <= window.end)
+            or (not r.date and scope.keep_undated)
+        ]
+        when = f"在{_day(window.start)}至{_day(window.end)}"
+    if not records:
+        return None
+    # In a national archive most mentions are others' stories (李希在四川调研 quotes 习近平总书记):
+    # past TIMELINE_LINES, the person's own, headlined with their name first, are the ones listed.
+    headlined = [r for r in records if r.article_title.startswith(person.name)]
+    shown = headlined if len(records) > TIMELINE_LINES and headlined else records
     lines = [
-        f"· {r.date or '日期未知'}《{r.article_title}》：{_quote(retriever, r)}[{cite(r)}]" for r in records
+        f"· {r.date or '日期未知'}《{r.article_title}》：{_quote(retriever, r)}[{cite(r)}]"
+        for r in shown[:TIMELINE_LINES]
     ]
-    head = f"报道了{len(records)}篇文章" if person.role == "reporter" else f"出现在{len(records)}篇文章中"
-    return f"{len(records)}篇", f"{person.name}{head}：\n" + "\n".join(lines)
+    did = "报道了" if person.role == "reporter" else "出现在"
+    head = f"{person.name}{when}{did}{len(records)}篇文章{'' if did == '报道了' else '中'}"
+    listed = f"其中{len(shown)}篇的标题以{person.name}开头" if shown is headlined else ""
+    if len(shown) > TIMELINE_LINES:
+        listed += f"{'，' if listed else ''}按日期列出前{TIMELINE_LINES}篇"
+    elif listed:
+        listed += "，按日期列出"
+    return f"{len(records)}篇", f"{head}{f'，{listed}' if listed else ''}：\n" + "\n".join(lines)
+
+
+def _day(day: date) -> str:
+    return (
+        "最早" if day == date.min else "最近" if day == date.max else f"{day.year}年{day.month}月{day.day}日"
+    )
 
 
 def _named(query: str, people: Sequence[Person], role: str | None = None) -> Person | None:
@@ -192,8 +230,11 @@ def answer_attendance(retriever: Retriever, query: str, hit: PassageHit) -> Peop
     return None
 
 
-def answer_about_people(retriever: Retriever, query: str) -> PeopleAnswer | None:
-    """(short answer, answer text, cited passages, cited spans per marker) or None."""
+def answer_about_people(
+    retriever: Retriever, query: str, scope: DateScope | None = None
+) -> PeopleAnswer | None:
+    """(short answer, answer text, cited passages, cited spans per marker) or None. A timeline
+    (X参加了哪些活动, X去了哪里) keeps to `scope`, the dates asked (`Retriever.date_scope`)."""
     people = _people_table(retriever.index)
     hits: list[PassageHit] = []
     spans: dict[int, list[tuple[int, int]]] = {}
@@ -201,9 +242,13 @@ def answer_about_people(retriever: Retriever, query: str) -> PeopleAnswer | None
     if authors := _authors(retriever, query, cite):
         short, text = authors
     elif _REPORTER_Q.search(query) and (reporter := _named(query, people, "reporter")):
-        short, text = _timeline(retriever, reporter, cite)
+        if not (timeline := _timeline(retriever, reporter, cite, scope)):
+            return None
+        short, text = timeline
     elif _ACTIVITY_Q.search(query) and (person := _named(query, people, "official")):
-        short, text = _timeline(retriever, person, cite)
+        if not (timeline := _timeline(retriever, person, cite, scope)):
+            return None
+        short, text = timeline
     elif _TITLE_Q.search(query) and (person := _named(query, people)):
         short, text = _titles_answer(retriever, person, cite)
     elif holder := _holder(query, people):

@@ -8,6 +8,7 @@ the reader abstains when no window's margin reaches the calibrated threshold.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +18,10 @@ __all__ = ["SpanScore", "best_span", "snap_to_text"]
 # Characters a span never begins or ends with: an answer is 2.3公里, not ，2.3公里。
 _EDGE_PUNCTUATION = set(" \t\n\r，。、；：！？,.;:!?…—-·（）()《》〈〉「」『』【】“”‘’\"'")
 _OPENERS = {"《": "》", "“": "”", "「": "」", "『": "』", "（": "）", "(": ")", "【": "】", "‘": "’"}
+# Runs a span never starts or ends inside: a number (1851, 2.3, 25,000) or a Latin word. The
+# reader's pieces split them (▁18 51), and 51年 for 1851年 is a wrong answer, not a shorter one.
+_RUN = re.compile(r"[0-9]+(?:[.,][0-9]+)*|[A-Za-z]+")
+_RUN_REACH = 40  # characters either side searched for the run around an edge
 
 
 @dataclass(frozen=True)
@@ -61,16 +66,30 @@ def _closes(text: str, start: int, at: int) -> bool:
     return any(inside.count(opener) > inside.count(text[at]) for opener in opened)
 
 
+def _whole_runs(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span widened to the whole number or Latin word its start or end falls inside."""
+    if start >= end:
+        return start, end
+    for edge in (start, end):
+        offset = max(0, edge - _RUN_REACH)
+        for run in _RUN.finditer(text, offset, min(len(text), edge + _RUN_REACH)):
+            if run.start() < edge < run.end():
+                start, end = min(start, run.start()), max(end, run.end())
+    return start, end
+
+
 def snap_to_text(text: str, start: int, end: int) -> tuple[int, int]:
     """The span trimmed of edge punctuation and spaces, with a title's or quote's closing mark
     kept when its opening one is inside (《乡村振兴》, not 《乡村振兴; 俗称“伦敦碗”, not 俗称“伦敦碗),
-    and taken in when the text closes it right after the span (杜威和「吉祥兄弟」)."""
+    and taken in when the text closes it right after the span (杜威和「吉祥兄弟」); an edge inside
+    a number or a Latin word moves out to its end (1851年, not 51年)."""
     while start < end and text[start] in _EDGE_PUNCTUATION and text[start] not in _OPENERS:
         start += 1
     while end > start and text[end - 1] in _EDGE_PUNCTUATION and not _closes(text, start, end - 1):
         end -= 1
     while start < end < len(text) and _closes(text, start, end):
         end += 1
+    start, end = _whole_runs(text, start, end)
     if start < end:
         closer = _OPENERS.get(text[start])
         if closer is not None and closer not in text[start + 1 : end]:

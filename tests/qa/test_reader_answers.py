@@ -148,6 +148,29 @@ def test_a_month_is_not_matched_by_a_mere_year(mixed_settings, reader) -> None:
     assert cited and cited[0].hit.date.startswith("2024-06")
 
 
+def test_a_timeline_keeps_to_the_dates_asked_and_lists_the_person_s_own_stories(
+    mixed_settings, reader, monkeypatch
+) -> None:
+    import qa.who
+
+    retriever = get_retriever(mixed_settings)
+    june = answer_with(retriever, "2024年6月习近平去了哪里？", reader=reader)
+    assert june.text.startswith("习近平在2024年6月1日至2024年6月30日出现在")
+    assert june.citations and all(c.hit.date.startswith("2024-06") for c in june.citations)
+    early = answer_with(retriever, "6月5日至6月10日习近平去了哪里？", reader=reader)
+    assert early.text.startswith("习近平在2024年6月5日至2024年6月10日出现在")
+    dates = [c.hit.date for c in early.citations]
+    dated = [d for d in dates if d]
+    assert dated and all("2024-06-05" <= d <= "2024-06-10" for d in dated)
+    assert dates == dated + [None] * (len(dates) - len(dated))  # undated ones (the sample) after
+    # Past the lines quoted, the stories headlined with the name are listed, and the count says so.
+    monkeypatch.setattr(qa.who, "TIMELINE_LINES", 3)
+    listed = answer_with(retriever, "习近平参加了哪些活动？", reader=reader)
+    shown = [line for line in listed.text.splitlines() if line.startswith("·")]
+    assert len(shown) == 3 and all(line.split("《", 1)[1].startswith("习近平") for line in shown)
+    assert "按日期列出前3篇" in listed.text.splitlines()[0]
+
+
 def test_a_relative_date_in_the_answer_is_written_out_from_the_paper_s_date(
     settings: Settings, encoder, reader, sample_articles, ask, tmp_path: Path
 ) -> None:
@@ -178,7 +201,7 @@ def test_who_attended_a_meeting_on_national_news(mixed_settings, reader) -> None
         date_from="2024-12-01",
         date_to="2024-12-31",
     )  # the dates asked leave the June meeting out: no attendance line of it is given
-    assert all(c.hit.date == "2024-12-01" for c in december.citations)
+    assert december.citations and all(c.hit.date == "2024-12-01" for c in december.citations)
     assert "李强、王沪宁、蔡奇" not in (december.short_answer or "")
 
 

@@ -38,6 +38,10 @@ def test_best_span_respects_order_length_and_the_passage() -> None:
         ("山西人（一说宁夏人），生于", (0, 9), "山西人（一说宁夏人）"),
         ("《甲》、《乙》和《丙》", (0, 10), "《甲》、《乙》和《丙》"),
         ("作“火花”（队名）", (0, 6), "作“火花”"),
+        ("这些困难在1851年被解决", (7, 10), "1851年"),  # the reader's pieces ▁18 51: no 51年
+        ("全长12.35公里", (5, 9), "12.35公里"),
+        ("属下的Hyaenodon weilini", (0, 11), "属下的Hyaenodon"),
+        ("在Comic Gum2006年1月号", (1, 10), "Comic Gum"),  # a word and a number: two runs
     ],
 )
 def test_snap_to_text_trims_punctuation_and_keeps_paired_marks(text: str, span, expected: str) -> None:

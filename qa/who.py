@@ -20,11 +20,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date
 from functools import lru_cache
 
 from embeddings.chunking import split_sentences
-from embeddings.extract.dates import parse_iso
+from embeddings.extract.dates import parse_iso, written
 from embeddings.extract.people import TITLE_WORDS, PersonRecord
 from qa.officials import LISTED_ONLY, Person, group_people
 from qa.question_types import person_fit
@@ -129,7 +128,7 @@ def _timeline(
             if (r.date and window.start <= parse_iso(r.date) <= window.end)
             or (not r.date and scope.keep_undated)
         ]
-        when = f"在{_day(window.start)}至{_day(window.end)}"
+        when = f"在{written(window)}"
     if not records:
         return None
     # In a national archive most mentions are others' stories (李希在四川调研 quotes 习近平总书记):
@@ -148,12 +147,6 @@ def _timeline(
     elif listed:
         listed += "，按日期列出"
     return f"{len(records)}篇", f"{head}{f'，{listed}' if listed else ''}：\n" + "\n".join(lines)
-
-
-def _day(day: date) -> str:
-    return (
-        "最早" if day == date.min else "最近" if day == date.max else f"{day.year}年{day.month}月{day.day}日"
-    )
 
 
 def _named(query: str, people: Sequence[Person], role: str | None = None) -> Person | None:

@@ -400,8 +400,15 @@ _WEEKDAYS = set("一二三四五六日天末")
 
 
 def written(window: DateRange) -> str:
-    """A range as Chinese prose: 2024年6月27日, 2024年6月26日至27日, 2024年6月, 2024年."""
+    """A range as Chinese prose: 2024年6月27日, 2024年6月26日至27日, 2024年6月, 2024年, and open
+    ones (a filter's or 10月以后's): 2024年10月1日起, 2024年2月29日及以前."""
     start, end = window.start, window.end
+    if start == date.min or end == date.max:
+        if start == date.min and end == date.max:
+            return "全部日期"
+        return (
+            f"{written(_single_day(end))}及以前" if start == date.min else f"{written(_single_day(start))}起"
+        )
     if window == _year_range(start.year):
         return f"{start.year}年"
     if window == _month_range(start.year, start.month):
@@ -445,16 +452,42 @@ def _arabic_months(question: str) -> str:
     return _CHINESE_MONTH.sub(number, question)
 
 
+# What a question may say right after a date to narrow or open it: 6月下旬, 10月以后, 2024年以前.
+# Questions only: in an article, 自7月1日起施行 names the day the rule starts, not a window to now.
+_QUESTION_BOUND = re.compile(r"(?P<part>上旬|中旬|下旬)?(?P<bound>以后|之后|以前|之前|起)?")
+_TEN_DAYS = {"上旬": (1, 10), "中旬": (11, 20), "下旬": (21, 31)}
+
+
+def _bounded(window: DateRange, part: str | None, bound: str | None) -> DateRange:
+    """`window` narrowed to a month's 上旬/中旬/下旬 and opened by 以后 (to any later day) or
+    以前 (to any earlier day; before a day inclusive, before a month or year exclusive)."""
+    whole_month = (
+        window.start.day == 1 and window.end == _month_range(window.start.year, window.start.month).end
+    )
+    if part and whole_month:
+        first, last = _TEN_DAYS[part]
+        window = DateRange(window.start.replace(day=first), window.end.replace(day=min(last, window.end.day)))
+    if bound in ("以后", "之后", "起"):
+        return DateRange(window.start, date.max)
+    if bound in ("以前", "之前"):
+        end = window.end if window.start == window.end else window.start - timedelta(days=1)
+        return DateRange(date.min, end)
+    return window
+
+
 def question_date_range(question: str, newest: date | None) -> tuple[DateRange | None, str]:
     """The time filter a question asks for, and the question without that expression.
 
     Relative expressions (上个月, 6月, 今年以来) resolve against `newest`, the newest issue date in the
-    archive. The first expression that resolves wins; with none, the question comes back unchanged.
+    archive; 6月下旬, 10月以后 and 2024年以前 narrow or open the window. The first expression that
+    resolves wins; with none, the question comes back unchanged.
     """
     question = _arabic_months(question)
     for mention in _scan(question, newest):
         if mention.range is not None:
-            rest = (question[: mention.start] + question[mention.end :]).strip()
+            after = _QUESTION_BOUND.match(question, mention.end)
+            window = _bounded(mention.range, after["part"], after["bound"])
+            rest = (question[: mention.start] + question[after.end() :]).strip()
             # "上个月，乔俊杰…" should not leave a stray comma in front of the keywords.
-            return mention.range, rest.lstrip("，,、：:；; \u3000")
+            return window, rest.lstrip("，,、：:；; \u3000")
     return None, question

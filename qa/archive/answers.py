@@ -16,7 +16,7 @@ from functools import lru_cache
 import numpy as np
 
 from embeddings.errors import QuestionError
-from embeddings.extract.dates import DateRange, question_date_range
+from embeddings.extract.dates import DateRange, question_date_range, written
 from embeddings.store.keywords import KeywordTokenizer
 from qa.archive.catalog import Catalog, Mention
 from qa.archive.grammar import ArchiveQuestion, Asked, parse_archive_question
@@ -187,7 +187,7 @@ def _counted(parsed: ArchiveQuestion, subject: tuple[str, str] | None, window: D
     else:
         parts.append("全部文章")
     if window is not None:
-        parts.append(f"时间范围：{window.start.isoformat()}至{window.end.isoformat()}（按发布日期）")
+        parts.append(f"时间范围：{written(window)}（按发布日期）")
     parts.append("同一报道的转载只计一次")
     return "；".join(parts)
 
@@ -263,7 +263,7 @@ def _ranking(
     if parsed.terms:
         counted += f"；只计含“{'、'.join(parsed.terms)}”的报道"
     if window is not None:
-        counted += f"；时间范围：{window.start.isoformat()}至{window.end.isoformat()}"
+        counted += f"；时间范围：{written(window)}"
     return ArchiveResult(
         question=question,
         asked=parsed.asked.value,

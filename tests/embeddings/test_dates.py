@@ -283,6 +283,13 @@ def test_reporter_learned_it_the_other_day() -> None:
         ("近一个月有哪些活动？", r("2024-05-28", "2024-06-28"), "有哪些活动？"),
         ("6月以来开了哪些会？", r("2024-06-01", "2024-06-28"), "开了哪些会？"),
         ("今年以来开了哪些会？", r("2024-01-01", "2024-06-28"), "开了哪些会？"),
+        ("6月下旬乔俊杰去了哪里？", r("2024-06-21", "2024-06-30"), "乔俊杰去了哪里？"),
+        ("2月上旬开了哪些会？", r("2024-02-01", "2024-02-10"), "开了哪些会？"),
+        ("上个月中旬开了哪些会？", r("2024-05-11", "2024-05-20"), "开了哪些会？"),
+        ("2024年5月10日以后开了哪些会？", DateRange(date(2024, 5, 10), date.max), "开了哪些会？"),
+        ("3月起有哪些新规？", DateRange(date(2024, 3, 1), date.max), "有哪些新规？"),
+        ("6月10日之前开了哪些会？", DateRange(date.min, date(2024, 6, 10)), "开了哪些会？"),
+        ("2024年以前有多少篇报道？", DateRange(date.min, date(2023, 12, 31)), "有多少篇报道？"),
         (
             "区政协2023年全年收集了多少条信息线索？",
             r("2023-01-01", "2023-12-31"),
@@ -411,3 +418,5 @@ def test_relative_dates_are_written_out_from_the_publication_date(text: str, exp
 def test_a_range_across_months_and_years_is_written_in_full() -> None:
     assert written(DateRange(date(2024, 6, 30), date(2024, 7, 2))) == "2024年6月30日至7月2日"
     assert written(DateRange(date(2024, 12, 30), date(2025, 1, 2))) == "2024年12月30日至2025年1月2日"
+    assert written(DateRange(date(2024, 10, 1), date.max)) == "2024年10月1日起"
+    assert written(DateRange(date.min, date(2024, 2, 29))) == "2024年2月29日及以前"

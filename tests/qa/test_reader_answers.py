@@ -155,10 +155,10 @@ def test_a_timeline_keeps_to_the_dates_asked_and_lists_the_person_s_own_stories(
 
     retriever = get_retriever(mixed_settings)
     june = answer_with(retriever, "2024年6月习近平去了哪里？", reader=reader)
-    assert june.text.startswith("习近平在2024年6月1日至2024年6月30日出现在")
+    assert june.text.startswith("习近平在2024年6月出现在")
     assert june.citations and all(c.hit.date.startswith("2024-06") for c in june.citations)
     early = answer_with(retriever, "6月5日至6月10日习近平去了哪里？", reader=reader)
-    assert early.text.startswith("习近平在2024年6月5日至2024年6月10日出现在")
+    assert early.text.startswith("习近平在2024年6月5日至10日出现在")
     dates = [c.hit.date for c in early.citations]
     dated = [d for d in dates if d]
     assert dated and all("2024-06-05" <= d <= "2024-06-10" for d in dated)
@@ -201,7 +201,8 @@ def test_who_attended_a_meeting_on_national_news(mixed_settings, reader) -> None
         date_from="2024-12-01",
         date_to="2024-12-31",
     )  # the dates asked leave the June meeting out: no attendance line of it is given
-    assert december.citations and all(c.hit.date == "2024-12-01" for c in december.citations)
+    shown = [c.hit for c in december.citations] + list(december.related)  # cited, or closest if abstaining
+    assert shown and all(hit.date == "2024-12-01" for hit in shown)
     assert "李强、王沪宁、蔡奇" not in (december.short_answer or "")
 
 

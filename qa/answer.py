@@ -149,7 +149,8 @@ def dates_note(short: str, published: str | None) -> str:
     if not published:
         return ""
     dates = spelled_out(short, parse_iso(published))
-    if len(dates) == 1 and dates[0][0] == short:
+    # 今天（6月2日） names one day twice: written out once.
+    if len({day for _, day in dates}) == 1:
         return f"（即{dates[0][1]}）"
     return f"（{'，'.join(f'{said}即{day}' for said, day in dates)}）" if dates else ""
 

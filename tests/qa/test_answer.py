@@ -168,3 +168,12 @@ def test_bad_questions_raise_a_clear_error(ask, retriever, question: str) -> Non
 def test_odd_questions_abstain_instead_of_failing(ask, retriever, question: str) -> None:
     result = ask(question)
     assert result.abstained and result.text == ABSTAIN_TEXT
+
+
+def test_relative_dates_of_a_short_answer_are_written_out_once_per_day() -> None:
+    from qa.answer import dates_note
+
+    assert dates_note("今天（6月2日）", "2024-06-02") == "（即2024年6月2日）"  # one day, named twice
+    assert dates_note("昨天和前天", "2024-06-28") == "（昨天即2024年6月27日，前天即2024年6月26日）"
+    assert dates_note("近日", "2024-06-28") == ""  # a vague window is left as printed
+    assert dates_note("昨天", None) == ""  # no publication date: nothing to count from

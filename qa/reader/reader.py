@@ -8,6 +8,7 @@ qa/reader/loading.py builds once per base model; both take the same token arrays
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -24,6 +25,12 @@ STRIDE = 48  # tokens shared by consecutive windows of a long passage
 # Chinese runs ~0.75 tokens a character, so 90 characters is about 70 tokens.
 MAX_QUESTION_CHARS = 90
 BATCH = 16
+# An article's opening credit names the outlet, not what happened: 央视网消息（新闻联播）：, 本报讯.
+# No span is read inside it, else 在哪里举行 is answered 央视网 when the passage never says where.
+# (Bylines after 本报讯, （记者 朱梦琪）, stay readable: who wrote a story is asked.)
+_CREDIT = re.compile(
+    r"^\s*(?:[^，。：:\s]{2,16}?消息(?:（[^）]{0,20}）|\([^)]{0,20}\))?[：:]|(?:本|[^，。：:\s（(]{1,6}[网社台报])[报刊]?讯)"
+)
 
 # (input_ids, attention_mask) -> (start_logits, end_logits), all [windows, tokens]
 Runner = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -88,12 +95,14 @@ class Reader:
             return []
         starts, ends = self._logits([w for _, w in windows])
         best: list[ReaderSpan | None] = [None] * len(passages)
+        credits = [m.end() if (m := _CREDIT.match(p)) else 0 for p in passages]
         for row, (number, window) in enumerate(windows):
-            mask = np.array([sid == 1 for sid in window.sequence_ids])
+            offsets = np.array(window.offsets)
+            mask = np.array([sid == 1 for sid in window.sequence_ids]) & (offsets[:, 0] >= credits[number])
             span = best_span(
                 starts[row],
                 ends[row],
-                np.array(window.offsets),
+                offsets,
                 mask,
                 max_tokens or self.card.max_answer_tokens,
             )

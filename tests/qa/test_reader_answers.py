@@ -66,6 +66,18 @@ def test_reader_abstains_on_a_passage_that_does_not_answer(reader) -> None:
     assert span is None or span.margin < reader.threshold
 
 
+def test_an_outlet_s_credit_is_never_the_span(reader) -> None:
+    question = "中央经济工作会议在哪里举行？"
+    credited = "央视网消息（新闻联播）：中央经济工作会议12月11日至12日在北京举行。"
+    (span,) = reader.read(question, [credited])
+    assert span is not None and "北京" in span.text
+    silent = "央视网消息（新闻联播）：在刚刚闭幕的中央经济工作会议上，习近平总书记发表重要讲话。"
+    (span,) = reader.read(question, [silent])
+    assert span is None or span.start >= len("央视网消息（新闻联播）：")
+    (span,) = reader.read("这篇报道的记者是谁？", ["本报讯（记者 朱梦琪）昨天，乔俊杰督查环境问题。"])
+    assert span is not None and "朱梦琪" in span.text  # the byline after 本报讯 stays readable
+
+
 def test_abstention_counts_how_close_the_passage_is_in_meaning(sample_index, sample_settings) -> None:
     # The cosine that sureness adds to the reader's margin: a sibling sentence of the same
     # story that does not answer sits further from the question than the one that does.

@@ -2,12 +2,14 @@
 
 A question that leans on the conversation (他/她/其/该…, or 那… / 还… with no subject of its own)
 is searched with the previous turn's person: 乔俊杰担任什么职务？ then 他还参加了哪些活动？
-searches 乔俊杰还参加了哪些活动？. When the previous turn names nobody, a personal pronoun (他, 她,
-此人…) is resolved to the official the previous answer's cited article is about; when that
-article names nobody either, the follow-up is left unresolved and says so (searching the two
-questions glued together would only repeat the previous answer). Other leaning questions (其…,
-还有…) are searched with the previous question's words. A question that names its own subject
-(那汉滨区的区长是谁？) is searched as asked, minus the leading 那.
+searches 乔俊杰还参加了哪些活动？. 他们 stands first for a group the previous question asked
+about: 中国体育代表团获得了多少枚金牌？ then 他们一共获得多少枚奖牌？. When the previous turn
+names nobody, a personal pronoun (他, 她, 此人…) is resolved to the official the previous
+answer's cited article is about; when that article names nobody either, the follow-up is left
+unresolved and says so (searching the two questions glued together would only repeat the
+previous answer). Other leaning questions (其…, 还有…) are searched with the previous question's
+words. A question that names its own subject (那汉滨区的区长是谁？) is searched as asked, minus
+the leading 那.
 """
 
 from __future__ import annotations
@@ -25,6 +27,15 @@ _PERSONAL = re.compile(r"他们|她们|他|她|该人|此人|这位|那位")
 _CITATION_MARK = re.compile(r"\[\d+\]")
 _MIN_QUOTE = 6  # characters of a quoted sentence enough to find its article
 _LEANING_START = re.compile(r"^(?:那么|那|还有|另外|此外|然后)[，,]?")
+_PLURAL = re.compile(r"他们|她们")
+# A group a plural pronoun can stand for: the previous question's noun phrase that ends in a
+# collective or people noun (巴黎奥运会中国体育代表团, 神舟十八号乘组, 两院院士, 区领导).
+_GROUP = re.compile(
+    r"[\u4e00-\u9fff·—\-]{1,14}?(?:代表团|乘组|机组|球队|团队|小组|班子|委员会|协会|学会|公司|集团|企业|"
+    r"政府|部门|机构|学校|大学|医院|院士|代表|委员|领导人|领导|干部|专家|学者|志愿者|运动员|航天员|队员|"
+    r"学生|教师|医生|村民|居民|群众|员工|工人|农民|记者|选手)"
+)
+_QUESTION_LEAD = re.compile(r"^(?:请问|那么|那)[，,]?")
 _OWN_SUBJECT = re.compile(r"[\u4e00-\u9fff]{2,}(?:区|镇|市|县|村|街道)|[\u4e00-\u9fff]{2,}(?:会|馆|浜)")
 
 
@@ -97,6 +108,10 @@ def contextualize(question: str, history: Sequence[Turn], index=None) -> FollowU
         return FollowUp(question)
     if not pronoun and (_OWN_SUBJECT.search(stripped) or any(n in stripped for n in names)):
         return FollowUp(stripped)
+    if pronoun and _PLURAL.fullmatch(pronoun.group(0)) and (group := _GROUP.search(previous.question)):
+        # 他们 after a question about a group is that group, before anyone its answer names.
+        subject = _QUESTION_LEAD.sub("", group.group(0))
+        return FollowUp(_PRONOUN.sub(subject, stripped, count=1))
     person = _focus(previous, names)
     if person is None and pronoun and _PERSONAL.fullmatch(pronoun.group(0)):
         person = _cited_person(previous.answer, index) if index is not None else None

@@ -19,7 +19,7 @@ from qa.answer import (
     reading_plan,
     search_passages,
 )
-from qa.history import Turn
+from qa.history import FollowUp, Turn
 from qa.question_types import classify
 from qa.retrieve import get_retriever
 
@@ -177,3 +177,23 @@ def test_relative_dates_of_a_short_answer_are_written_out_once_per_day() -> None
     assert dates_note("昨天和前天", "2024-06-28") == "（昨天即2024年6月27日，前天即2024年6月26日）"
     assert dates_note("近日", "2024-06-28") == ""  # a vague window is left as printed
     assert dates_note("昨天", None) == ""  # no publication date: nothing to count from
+
+
+@pytest.mark.parametrize(
+    ("previous", "question", "query"),
+    [
+        (
+            "巴黎奥运会中国体育代表团获得了多少枚金牌？",
+            "他们一共获得多少枚奖牌？",
+            "巴黎奥运会中国体育代表团一共获得多少枚奖牌？",
+        ),
+        ("神舟十八号乘组的航天员有哪些？", "他们什么时候返回地球？", "神舟十八号乘组什么时候返回地球？"),
+        ("中美两国领导人互致贺信了吗？", "他们说了什么？", "中美两国领导人说了什么？"),
+    ],
+)
+def test_they_after_a_question_about_a_group_is_that_group(previous: str, question: str, query: str) -> None:
+    from qa.history import contextualize
+
+    assert contextualize(question, [Turn(previous)]) == FollowUp(query)
+    # 他 is a person, never the group: with nobody named it stays unresolved (no index to look in).
+    assert contextualize("他去了哪里？", [Turn(previous)]).unresolved == "他"

@@ -55,6 +55,9 @@ _ATTENDANCE = re.compile(
     r"(?:参加|出席)了?(?:相关)?(?:会议|活动|调研|座谈会?|仪式|典礼|开幕式|闭幕式|签约仪式|会见|发布会)?"
     r"(?=[。，；！]|并|$)"
 )
+# Untitled names in a row, the way a report lists its attendees: 李干杰、张国清、铁凝和陈竺.
+_NAME_LIST = re.compile(r"[\u4e00-\u9fff]{2,4}(?:[、和][\u4e00-\u9fff]{2,4})+")
+_LEADERS_Q = re.compile(r"领导|官员|哪位|哪几位")
 _CLAUSE_END = re.compile(r"[，；：。！？,;:!?]")
 _ADVERB_TAIL = re.compile(r"(?:也|还|一同|共同|均|分别|亦|一起)+$")
 _PEOPLE_NOUN = re.compile(r"人|员|者|代表|同志|领导|嘉宾|官员|负责人")
@@ -213,14 +216,28 @@ def answer_attendance(retriever: Retriever, query: str, hit: PassageHit) -> Peop
     text = retriever.index.articles[hit.article_id].text
     people = retriever.index.people
     names = {r.name for r in people if r.article_id == hit.article_id and r.role != "reporter"}
+    lines = []  # (who, sentence start, sentence end, names someone), the hit's sentences first
     for start, end in sorted(split_sentences(text), key=lambda s: not hit.start <= s[0] < hit.end):
         for line in _ATTENDANCE.finditer(text, start, end):
             clause = max((m.end() for m in _CLAUSE_END.finditer(text, start, line.start())), default=start)
             who = _ADVERB_TAIL.sub("", text[clause : line.start()]).strip()
-            if len(who) >= 2 and (any(name in who for name in names) or _PEOPLE_NOUN.search(who)):
-                number = cite(_Sentence(hit.article_id, start, end))
-                return who, f"{who}[{number}]\n\n{text[start:end]}[{number}]", hits, spans
-    return None
+            named = any(name in who for name in names) or bool(_NAME_LIST.fullmatch(who))
+            if len(who) >= 2 and (named or _PEOPLE_NOUN.search(who)):
+                lines.append((who, start, end, named))
+    if not lines:
+        return None
+    # A national report names its attendees in several lines (丁薛祥出席…。李干杰、张国清…出席。
+    # …代表参加会议。): all are the answer, in the article's order. 哪些领导出席了… asks for
+    # names: the lines naming someone, where there are any.
+    wanted = [line for line in lines if line[3]] if _LEADERS_Q.search(query) else []
+    chosen = sorted(dict.fromkeys(wanted or lines), key=lambda line: line[1])
+    numbers = [cite(_Sentence(hit.article_id, start, end)) for _, start, end, _ in chosen]
+    short = "；".join(dict.fromkeys(who for who, *_ in chosen))
+    quoted = "".join(
+        f"{text[start:end]}[{number}]"
+        for (_, start, end, _), number in dict.fromkeys(zip(chosen, numbers, strict=True))
+    )
+    return short, f"{short}[{numbers[0]}]\n\n{quoted}", hits, spans
 
 
 def answer_about_people(

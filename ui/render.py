@@ -266,7 +266,14 @@ def archive_to_dict(result: ArchiveResult) -> dict:
     return {**asdict(result), "pages": result.pages}
 
 
-KIND_WORDS = {"person": "人物", "reporter": "记者", "place": "地点", "organisation": "机构"}
+KIND_WORDS = {
+    "person": "人物",
+    "reporter": "记者",
+    "place": "地点",
+    "organisation": "机构",
+    "month": "月份",
+    "year": "年份",
+}
 TIMELINE_SHOWN = 200  # timeline items rendered on an entity page; the count above says how many in all
 
 

@@ -9,7 +9,7 @@ of matching articles is reported too, so either can be checked against a plain s
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import lru_cache
 
@@ -36,6 +36,7 @@ __all__ = [
 PAGE_SIZE = 20  # items per page of a list
 TEXT_ITEMS = 10  # items quoted in the answer text; the rest are in the result (and the UI's pages)
 _KIND_WORDS = {"reporter": "记者", "person": "人物", "place": "地点", "organisation": "机构"}
+_PERIODS = {"month": "月份", "year": "年份"}
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class ArchiveResult:
     ranked: list[RankedEntity] = field(default_factory=list)  # for "most" questions
     ambiguous: list[str] = field(default_factory=list)  # names that may mean several people
     month: str | None = None  # the month the items were restricted to (a chart bar's)
+    period: str = ""  # "month" or "year" for 哪个月…最多: the periods are what is ranked
 
     @property
     def pages(self) -> int:
@@ -122,6 +124,8 @@ def catalog_result(
     parsed = parse_archive_question(rest, cut)
     if parsed is None:
         return None
+    if parsed.asked is Asked.MOST and parsed.ranked in _PERIODS:
+        return _busiest(catalog, question, parsed, window, page_size)
     if parsed.asked is Asked.MOST:
         return _ranking(catalog, question, parsed, window, page_size)
     return _listing(catalog, question, parsed, window, max(1, page), page_size, month)
@@ -241,6 +245,32 @@ def _listing(
     )
 
 
+def _busiest(
+    catalog: Catalog, question: str, parsed: ArchiveQuestion, window: DateRange | None, page_size: int
+) -> ArchiveResult:
+    """哪个月提到X的报道最多: the months (or years) by their matching stories, each with its first
+    story cited; the count and the months chart are those of the whole match."""
+    whole = _listing(catalog, question, replace(parsed, asked=Asked.COUNT), window, 1, page_size, None)
+    periods: dict[str, list[str]] = {}  # period -> its months with stories, oldest first
+    for month, _ in whole.months:
+        periods.setdefault(month if parsed.ranked == "month" else month[:4], []).append(month)
+    counts = {period: sum(dict(whole.months)[m] for m in months) for period, months in periods.items()}
+    ranked = []
+    for period in sorted(counts, key=lambda p: (-counts[p], p))[: parsed.top]:
+        first = _listing(catalog, question, parsed, window, 1, 1, periods[period][0]).items[0]
+        name = f"{period[:4]}年{int(period[5:])}月" if parsed.ranked == "month" else f"{period}年"
+        ranked.append(RankedEntity(name, parsed.ranked, "", counts[period], counts[period], first))
+    counted = f"{whole.counted}；按发布{_PERIODS[parsed.ranked]}统计"
+    return replace(
+        whole,
+        asked=parsed.asked.value,
+        counted=counted,
+        items=[r.example for r in ranked],
+        ranked=ranked,
+        period=parsed.ranked,
+    )
+
+
 def _ranking(
     catalog: Catalog, question: str, parsed: ArchiveQuestion, window: DateRange | None, page_size: int
 ) -> ArchiveResult:
@@ -305,7 +335,7 @@ def _line(item: ArchiveItem, number: int) -> str:
 
 def archive_text(result: ArchiveResult) -> tuple[str, str | None, list[ArchiveItem]]:
     """(answer text with citation markers, short answer, the items it cites in marker order)."""
-    if result.window and not result.dates_known:
+    if (result.window or result.period) and not result.dates_known:
         return (
             "这个资料库里的文章都没有发布日期，无法按时间统计或排序；去掉问题里的时间再问，可以统计全部文章。",
             None,
@@ -317,9 +347,15 @@ def archive_text(result: ArchiveResult) -> tuple[str, str | None, list[ArchiveIt
         if not result.ranked:
             return f"没有找到可以统计的条目。（{result.counted}）", None, []
         best = result.ranked[0]
-        short = best.name
+        tied = [r.name for r in result.ranked if r.stories == best.stories]
+        short = "、".join(tied)
+        lead = (
+            f"{best.name}最多，{best.stories}篇报道"
+            if len(tied) == 1
+            else f"{short}并列最多，各{best.stories}篇报道"
+        )
         ranking = "；".join(f"{r.name}（{r.stories}篇）" for r in result.ranked)
-        head = f"{best.name}最多，{best.stories}篇报道。依次是：{ranking}。\n统计口径：{result.counted}。"
+        head = f"{lead}。依次是：{ranking}。\n统计口径：{result.counted}。"
         lines = [_line(r.example, n) for n, r in enumerate(result.ranked[:TEXT_ITEMS], 1)]
         return head + "\n\n" + "\n".join(lines), short, [r.example for r in result.ranked[:TEXT_ITEMS]]
     what = "、".join(f"“{t}”" for t in result.terms) or "全部"

@@ -5,6 +5,7 @@ A small grammar of Chinese question forms, each a regular expression over the qu
     count     2024年有多少篇报道提到乡村振兴？  6月份一共报道了几次督查？  乔俊杰被提到多少次？
     list      列出所有报道苏陕协作的文章。  哪些报道提到了前黄镇？
     most      哪位记者发稿最多？  哪些镇被报道得最多？  提到最多的国家是哪个？
+              哪个月提到人工智能的报道最多？  哪一年报道乡村振兴最多？
     timeline  乔俊杰今年参加了哪些活动，按时间排列？  苏陕协作的时间线
 
 What is left of the question once its form, its time expression and its filler words are taken
@@ -33,7 +34,8 @@ class Asked(Enum):
 class ArchiveQuestion:
     asked: Asked
     terms: tuple[str, ...]  # words every matching article contains (empty: every article)
-    # For MOST: what is ranked: "reporter", "person", "place" or "organisation", and the category
+    # For MOST: what is ranked: "reporter", "person", "place", "organisation", or the "month" or
+    # "year" with the most matching stories, and the category
     # asked for (镇, 公司…; "" for any).
     ranked: str = ""
     category: str = ""
@@ -59,6 +61,8 @@ _MOST = re.compile(r"最多|最频繁|最常|最多次|次数最多|排名|排�
 _NOUNS = "镇|乡|街道|村|社区|区|县|市|省|国家|城市|地方|河|湖"
 _ORGS = "公司|企业|集团|医院|学校|大学|单位|机构|部门|组织|银行|协会"
 _RANKED_KIND = (
+    ("month", re.compile(r"哪(?:一)?个月|哪(?:一)?月|几月份?(?!几)")),
+    ("year", re.compile(r"哪(?:一)?年")),
     ("reporter", re.compile(r"记者|作者|通讯员|发稿")),
     ("place", re.compile(rf"(?:哪(?:个|些|座)?|最多的)(?:{_NOUNS})|地区")),
     ("organisation", re.compile(rf"(?:哪(?:个|些|家|所)?|最多的)(?:{_ORGS})")),
@@ -82,7 +86,7 @@ _FILLER = frozenset(
         "中 里 上 在 发稿 记者 作者 通讯员 人物 领导 官员 谁 人 镇 乡 街道 村 "
         "社区 区 县 市 省 国家 城市 地方 地区 河 湖 公司 企业 集团 医院 学校 "
         "大学 单位 机构 部门 组织 银行 协会 名 位 前 数量 篇数 统计 分别 各 每 "
-        "做 做过 哪些人 哪里 哪儿 "
+        "做 做过 哪些人 哪里 哪儿 哪个月 哪月 哪一年 哪年 月 年 几月 "
     ).split()
 )
 # Words that separate terms: 苏陕协作和乡村振兴 asks for both.

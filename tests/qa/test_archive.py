@@ -64,6 +64,9 @@ def test_what_most_questions_rank() -> None:
     assert parse_archive_question("提到最多的国家是哪个？", cut).category == "国家"
     top = parse_archive_question("被提到最多的前5位领导是谁？", cut)
     assert (top.ranked, top.top, top.terms) == ("person", 5, ())
+    month = parse_archive_question("哪个月提到人工智能的报道最多？", cut)
+    assert (month.asked, month.ranked, month.terms) == (Asked.MOST, "month", ("人工智能",))
+    assert parse_archive_question("哪一年报道乡村振兴最多？", cut).ranked == "year"
 
 
 @pytest.mark.parametrize(
@@ -189,6 +192,36 @@ def _reprinted(article: Article, rng: random.Random, days: int) -> Article:
     year, month, day = map(int, article.date.split("-"))
     later = f"{year:04d}-{month:02d}-{min(day + days, 28):02d}"
     return replace(article, text=text, date=later, source=f"{article.source}#reprint")
+
+
+@needs_archive
+def test_the_busiest_month_equals_a_plain_scan(archive) -> None:
+    catalog, rows = archive
+    result = catalog_result(catalog, TOKENIZER, "2024年下半年哪个月提到台风的报道最多？")
+    per_month: dict[str, int] = {}
+    for story in scan(rows, "台风"):
+        day = next(r["date"] for r in rows if r["id"] == story)
+        if day >= "2024-07":
+            per_month[day[:7]] = per_month.get(day[:7], 0) + 1
+    ordered = sorted(per_month.items(), key=lambda pair: (-pair[1], pair[0]))
+    assert [(r.name, r.stories) for r in result.ranked] == [
+        (f"{m[:4]}年{int(m[5:])}月", n) for m, n in ordered
+    ]
+    assert all(item.date.startswith(month) for item, (month, _) in zip(result.items, ordered, strict=True))
+    from qa.archive.answers import archive_text
+
+    text, short, _ = archive_text(result)
+    best = [f"{m[:4]}年{int(m[5:])}月" for m, n in ordered if n == ordered[0][1]]
+    assert short == "、".join(best) and text.startswith(short)
+
+
+def test_the_busiest_month_of_an_undated_archive_says_dates_are_unknown(sample_articles) -> None:
+    from qa.archive.answers import archive_text
+
+    undated = [replace(a, date=None) for a in sample_articles]
+    result = catalog_result(Catalog(undated, extract_tables(undated)), TOKENIZER, "哪个月报道苏陕协作最多？")
+    text, short, items = archive_text(result)
+    assert "没有发布日期" in text and short is None and not items
 
 
 def test_reprint_grouping_precision_and_recall(xwlb_articles) -> None:

@@ -231,6 +231,20 @@ def test_archive_items_of_one_month_count_that_month() -> None:
     assert "2024-02：21 篇" in shown and "第 1/2 页" in shown
 
 
+def test_a_busiest_month_ranking_names_its_months_in_chinese() -> None:
+    from qa.archive.answers import RankedEntity
+
+    months = [
+        RankedEntity("2024年2月", "month", "", 21, 21, _archive_item()),
+        RankedEntity("2024年1月", "month", "", 4, 4, _archive_item()),
+    ]
+    shown = archive_items_html(_archive_result(asked="most", ranked=months, period="month"))
+    assert (
+        "2024年2月</span> 月份 · 21 篇报道" in shown
+        and "month" not in shown.split("nqa-ranked")[1].split("</ol>")[0]
+    )
+
+
 def test_archive_without_items_says_so() -> None:
     shown = archive_items_html(_archive_result(items=[], stories=0, articles=0, months=[]))
     assert "没有符合条件的报道" in shown

@@ -65,7 +65,9 @@ def run_probe(name: str, shared: Path, settings: Settings) -> dict:
                 "question": row["question"],
                 "right": right,
                 "leads": lead,
-                "text": result.text[:300],
+                "short_answer": result.short_answer,
+                "abstained": result.abstained,
+                "text": result.text[:LEAD_CHARS],  # the archive's text is not ours to keep in full
             }
         )
     return {

@@ -3,7 +3,8 @@
 A question that leans on the conversation (他/她/其/该…, or 那… / 还… with no subject of its own)
 is searched with the previous turn's person: 乔俊杰担任什么职务？ then 他还参加了哪些活动？
 searches 乔俊杰还参加了哪些活动？. 他们 stands first for a group the previous question asked
-about: 中国体育代表团获得了多少枚金牌？ then 他们一共获得多少枚奖牌？. When the previous turn
+about: 中国体育代表团获得了多少枚金牌？ then 他们一共获得多少枚奖牌？, and 它 for the thing it asked
+about (秦岭站在哪里？ then 它是什么时候建成的？ searches 秦岭站是…). When the previous turn
 names nobody, a personal pronoun (他, 她, 此人…) is resolved to the official the previous
 answer's cited article is about; when that article names nobody either, the follow-up is left
 unresolved and says so (searching the two questions glued together would only repeat the
@@ -22,7 +23,12 @@ from embeddings.extract.people import find_people
 
 __all__ = ["FollowUp", "Turn", "contextualize", "normalize_history"]
 
-_PRONOUN = re.compile(r"他们|她们|他|她|其|该人|此人|这位|那位")
+_PRONOUN = re.compile(r"他们|她们|它们|他|她|它|其|该人|此人|这位|那位")
+_THING = re.compile(r"它们|它")
+# Where a question's topic ends: 秦岭站|在哪里, 第十五届中国航展|在哪里举办, 嫦娥六号|从月球…
+_TOPIC_END = re.compile(
+    r"在哪|在什么|位于|什么时候|何时|为什么|怎么|如何|是(?:什么|哪|谁|多少|几)|有(?:多少|哪|几)|从|于|哪|多少|几|谁|是|有|在"
+)
 _PERSONAL = re.compile(r"他们|她们|他|她|该人|此人|这位|那位")
 _CITATION_MARK = re.compile(r"\[\d+\]")
 _MIN_QUOTE = 6  # characters of a quoted sentence enough to find its article
@@ -108,6 +114,14 @@ def contextualize(question: str, history: Sequence[Turn], index=None) -> FollowU
         return FollowUp(question)
     if not pronoun and (_OWN_SUBJECT.search(stripped) or any(n in stripped for n in names)):
         return FollowUp(stripped)
+    if pronoun and _THING.fullmatch(pronoun.group(0)):
+        # 它 is the thing the previous question asked about, never a person.
+        topic = _QUESTION_LEAD.sub(
+            "", previous.question[: _TOPIC_END.search(previous.question + "是").start()]
+        )
+        if len(topic) >= 2:
+            return FollowUp(_PRONOUN.sub(topic, stripped, count=1))
+        return FollowUp(f"{previous.question} {stripped}")
     if pronoun and _PLURAL.fullmatch(pronoun.group(0)) and (group := _GROUP.search(previous.question)):
         # 他们 after a question about a group is that group, before anyone its answer names.
         subject = _QUESTION_LEAD.sub("", group.group(0))

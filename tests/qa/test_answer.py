@@ -197,3 +197,17 @@ def test_they_after_a_question_about_a_group_is_that_group(previous: str, questi
     assert contextualize(question, [Turn(previous)]) == FollowUp(query)
     # 他 is a person, never the group: with nobody named it stays unresolved (no index to look in).
     assert contextualize("他去了哪里？", [Turn(previous)]).unresolved == "他"
+
+
+@pytest.mark.parametrize(
+    ("previous", "question", "query"),
+    [
+        ("秦岭站在哪里？", "它是什么时候建成的？", "秦岭站是什么时候建成的？"),
+        ("第十五届中国航展在哪里举办？", "它有多少家企业参展？", "第十五届中国航展有多少家企业参展？"),
+        ("请问嫦娥六号从月球背面带回了多少克样品？", "它什么时候发射的？", "嫦娥六号什么时候发射的？"),
+    ],
+)
+def test_it_is_the_thing_the_previous_question_asked_about(previous: str, question: str, query: str) -> None:
+    from qa.history import contextualize
+
+    assert contextualize(question, [Turn(previous, "乔俊杰强调…")]) == FollowUp(query)  # never a person

@@ -116,9 +116,8 @@ def contextualize(question: str, history: Sequence[Turn], index=None) -> FollowU
         return FollowUp(stripped)
     if pronoun and _THING.fullmatch(pronoun.group(0)):
         # 它 is the thing the previous question asked about, never a person.
-        topic = _QUESTION_LEAD.sub(
-            "", previous.question[: _TOPIC_END.search(previous.question + "是").start()]
-        )
+        end = _TOPIC_END.search(previous.question)
+        topic = _QUESTION_LEAD.sub("", previous.question[: end.start() if end else None])
         if len(topic) >= 2:
             return FollowUp(_PRONOUN.sub(topic, stripped, count=1))
         return FollowUp(f"{previous.question} {stripped}")

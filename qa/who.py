@@ -128,8 +128,7 @@ def _timeline(
         records = [
             r
             for r in records
-            if (r.date and window.start <= parse_iso(r.date) <= window.end)
-            or (not r.date and scope.keep_undated)
+            if (r.date and window.contains(parse_iso(r.date))) or (not r.date and scope.keep_undated)
         ]
         when = f"在{written(window)}"
     if not records:
@@ -142,14 +141,17 @@ def _timeline(
         f"· {r.date or '日期未知'}《{r.article_title}》：{_quote(retriever, r)}[{cite(r)}]"
         for r in shown[:TIMELINE_LINES]
     ]
-    did = "报道了" if person.role == "reporter" else "出现在"
-    head = f"{person.name}{when}{did}{len(records)}篇文章{'' if did == '报道了' else '中'}"
-    listed = f"其中{len(shown)}篇的标题以{person.name}开头" if shown is headlined else ""
+    count = len(records)
+    head = [f"{person.name}{when}{'报道了' if person.role == 'reporter' else '出现在'}{count}篇文章"]
+    if person.role != "reporter":
+        head[0] += "中"
+    if shown is headlined:
+        head.append(f"其中{len(shown)}篇的标题以{person.name}开头")
     if len(shown) > TIMELINE_LINES:
-        listed += f"{'，' if listed else ''}按日期列出前{TIMELINE_LINES}篇"
-    elif listed:
-        listed += "，按日期列出"
-    return f"{len(records)}篇", f"{head}{f'，{listed}' if listed else ''}：\n" + "\n".join(lines)
+        head.append(f"按日期列出前{TIMELINE_LINES}篇")
+    elif shown is headlined:
+        head.append("按日期列出")
+    return f"{count}篇", "，".join(head) + "：\n" + "\n".join(lines)
 
 
 def _named(query: str, people: Sequence[Person], role: str | None = None) -> Person | None:
@@ -174,6 +176,16 @@ def _holder(query: str, people: Sequence[Person]) -> Person | None:
 def _people_table(index) -> list[Person]:  # index: embeddings.store.index.SearchIndex, hashed by identity
     """Grouped once per loaded index, not once per question."""
     return group_people(index.people)
+
+
+@lru_cache(maxsize=4)
+def _named_in(index) -> dict[str, set[str]]:  # index: SearchIndex, hashed by identity
+    """Article id -> the names of the people (not reporters) it mentions; once per loaded index."""
+    named: dict[str, set[str]] = {}
+    for record in index.people:
+        if record.role != "reporter":
+            named.setdefault(record.article_id, set()).add(record.name)
+    return named
 
 
 def _authors(retriever: Retriever, query: str, cite: Cite) -> tuple[str, str] | None:
@@ -205,19 +217,18 @@ PeopleAnswer = tuple[str, str, list[PassageHit], dict[int, list[tuple[int, int]]
 
 
 def answer_attendance(retriever: Retriever, query: str, hit: PassageHit) -> PeopleAnswer | None:
-    """谁参加了X: who the attendance line of the article of `hit` (the passage retrieved first
-    for X) names, the lines inside that passage first; None when the question is another or the
-    article has no such line. Returned as `answer_about_people` returns."""
+    """谁参加了X: who the attendance lines of the article of `hit` (the passage retrieved first
+    for X) name, in the article's order; None when the question is another or the article has no
+    such line. Returned as `answer_about_people` returns."""
     if not _ATTENDED_Q.search(query):
         return None
     hits: list[PassageHit] = []
     spans: dict[int, list[tuple[int, int]]] = {}
     cite = _citer(retriever, hits, spans)
     text = retriever.index.articles[hit.article_id].text
-    people = retriever.index.people
-    names = {r.name for r in people if r.article_id == hit.article_id and r.role != "reporter"}
-    lines = []  # (who, sentence start, sentence end, names someone), the hit's sentences first
-    for start, end in sorted(split_sentences(text), key=lambda s: not hit.start <= s[0] < hit.end):
+    names = _named_in(retriever.index).get(hit.article_id, set())
+    lines = []  # (who, sentence start, sentence end, names someone), in the article's order
+    for start, end in split_sentences(text):
         for line in _ATTENDANCE.finditer(text, start, end):
             clause = max((m.end() for m in _CLAUSE_END.finditer(text, start, line.start())), default=start)
             who = _ADVERB_TAIL.sub("", text[clause : line.start()]).strip()
@@ -230,13 +241,11 @@ def answer_attendance(retriever: Retriever, query: str, hit: PassageHit) -> Peop
     # …代表参加会议。): all are the answer, in the article's order. 哪些领导出席了… asks for
     # names: the lines naming someone, where there are any.
     wanted = [line for line in lines if line[3]] if _LEADERS_Q.search(query) else []
-    chosen = sorted(dict.fromkeys(wanted or lines), key=lambda line: line[1])
-    numbers = [cite(_Sentence(hit.article_id, start, end)) for _, start, end, _ in chosen]
+    chosen = wanted or lines
     short = "；".join(dict.fromkeys(who for who, *_ in chosen))
-    quoted = "".join(
-        f"{text[start:end]}[{number}]"
-        for (_, start, end, _), number in dict.fromkeys(zip(chosen, numbers, strict=True))
-    )
+    sentences = dict.fromkeys((start, end) for _, start, end, _ in chosen)  # a sentence quoted once
+    numbers = [cite(_Sentence(hit.article_id, start, end)) for start, end in sentences]
+    quoted = "".join(f"{text[start:end]}[{n}]" for (start, end), n in zip(sentences, numbers, strict=True))
     return short, f"{short}[{numbers[0]}]\n\n{quoted}", hits, spans
 
 

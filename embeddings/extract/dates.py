@@ -461,10 +461,7 @@ _TEN_DAYS = {"上旬": (1, 10), "中旬": (11, 20), "下旬": (21, 31)}
 def _bounded(window: DateRange, part: str | None, bound: str | None) -> DateRange:
     """`window` narrowed to a month's 上旬/中旬/下旬 and opened by 以后 (to any later day) or
     以前 (to any earlier day; before a day inclusive, before a month or year exclusive)."""
-    whole_month = (
-        window.start.day == 1 and window.end == _month_range(window.start.year, window.start.month).end
-    )
-    if part and whole_month:
+    if part and window == _month_range(window.start.year, window.start.month):
         first, last = _TEN_DAYS[part]
         window = DateRange(window.start.replace(day=first), window.end.replace(day=min(last, window.end.day)))
     if bound in ("以后", "之后", "起"):

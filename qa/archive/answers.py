@@ -18,7 +18,7 @@ import numpy as np
 from embeddings.errors import QuestionError
 from embeddings.extract.dates import DateRange, question_date_range, written
 from embeddings.store.keywords import KeywordTokenizer
-from qa.archive.catalog import Catalog, Mention
+from qa.archive.catalog import Catalog, Mention, Stories
 from qa.archive.grammar import ArchiveQuestion, Asked, parse_archive_question
 from qa.retrieve import PassageHit, Retriever, date_window
 
@@ -196,6 +196,19 @@ def _counted(parsed: ArchiveQuestion, subject: tuple[str, str] | None, window: D
     return "；".join(parts)
 
 
+def _story_item(
+    catalog: Catalog, terms: tuple[str, ...], stories: Stories, subject: tuple[str, str] | None, index: int
+) -> ArchiveItem:
+    """Story `index` of `stories` as listed: its first article, the sentence naming the subject
+    (or the first term), and its reprints."""
+    members = stories.members(index)
+    first = members[0]
+    mention = (
+        catalog.entity_sentence(subject[0], subject[1], first) if subject else catalog.mention(first, terms)
+    )
+    return _item(catalog, mention, terms, members[1:])
+
+
 def _listing(
     catalog: Catalog,
     question: str,
@@ -214,16 +227,10 @@ def _listing(
         if not re.fullmatch(r"\d{4}-\d{2}", month):
             raise QuestionError(f"month {month!r} is not YYYY-MM, e.g. 2024-06")
         shown = shown[catalog.month_of[stories.leads] == int(month.replace("-", ""))]
-    items = []
-    for index in shown[(page - 1) * page_size : page * page_size]:
-        members = stories.members(int(index))
-        first = members[0]
-        mention = (
-            catalog.entity_sentence(subject[0], subject[1], first)
-            if subject
-            else catalog.mention(first, parsed.terms)
-        )
-        items.append(_item(catalog, mention, parsed.terms, members[1:]))
+    items = [
+        _story_item(catalog, parsed.terms, stories, subject, int(index))
+        for index in shown[(page - 1) * page_size : page * page_size]
+    ]
     mentions = sum(catalog.occurrences(int(i), parsed.terms) for i in positions) if parsed.mentions else 0
     return ArchiveResult(
         question=question,
@@ -251,15 +258,20 @@ def _busiest(
     """哪个月提到X的报道最多: the months (or years) by their matching stories, each with its first
     story cited; the count and the months chart are those of the whole match."""
     whole = _listing(catalog, question, replace(parsed, asked=Asked.COUNT), window, 1, page_size, None)
-    periods: dict[str, list[str]] = {}  # period -> its months with stories, oldest first
-    for month, _ in whole.months:
-        periods.setdefault(month if parsed.ranked == "month" else month[:4], []).append(month)
-    counts = {period: sum(dict(whole.months)[m] for m in months) for period, months in periods.items()}
+    stories = catalog.stories(_scope(catalog, catalog.matching(parsed.terms), window)[0])
+    months = catalog.month_of[stories.leads]  # YYYYMM of each story, 0 when undated
+    periods = months if parsed.ranked == "month" else months // 100
+    # Stories come oldest first, so a period's first index is its first story.
+    values, firsts, counts = np.unique(periods, return_index=True, return_counts=True)
+    dated = values > 0
+    values, firsts, counts = values[dated], firsts[dated], counts[dated]
+    subject = _subject(catalog, parsed.terms)
     ranked = []
-    for period in sorted(counts, key=lambda p: (-counts[p], p))[: parsed.top]:
-        first = _listing(catalog, question, parsed, window, 1, 1, periods[period][0]).items[0]
-        name = f"{period[:4]}年{int(period[5:])}月" if parsed.ranked == "month" else f"{period}年"
-        ranked.append(RankedEntity(name, parsed.ranked, "", counts[period], counts[period], first))
+    for i in sorted(range(len(values)), key=lambda i: (-counts[i], values[i]))[: parsed.top]:
+        value, count = int(values[i]), int(counts[i])
+        name = f"{value // 100}年{value % 100}月" if parsed.ranked == "month" else f"{value}年"
+        item = _story_item(catalog, parsed.terms, stories, subject, int(firsts[i]))
+        ranked.append(RankedEntity(name, parsed.ranked, "", count, count, item))
     counted = f"{whole.counted}；按发布{_PERIODS[parsed.ranked]}统计"
     return replace(
         whole,

@@ -29,7 +29,7 @@ from qa.archive.answers import ArchiveResult, archive_text, catalog_of, catalog_
 from qa.history import FollowUp, Turn, contextualize, normalize_history
 from qa.llm import LLMError, chat_completion, supported_sentences
 from qa.page_crops import attach_page_crops
-from qa.question_types import QuestionType, classify
+from qa.question_types import QuestionType, answer_shape, classify
 from qa.reader.reader import Reader, ReaderSpan
 from qa.retrieve import DateScope, PassageHit, Retriever, check_question, get_retriever
 from qa.sentences import ScoredSentence, choose_sentences
@@ -50,6 +50,7 @@ UNSEARCHED_TEXT = (
 LIST_QUESTION = re.compile(r"哪些|哪几|有哪|什么活动|列举")
 LIST_ANSWER_TOKENS = 96  # a list (哪些…) is read whole: longer than the card's single-answer limit
 _HAN = re.compile(r"[\u4e00-\u9fff]")
+_CONJUNCTIONS = frozenset("和与及或")  # as words of their own: 和 of 国家和地区, not of 共和国
 # How the reader reads, in two steps. First the top passage's best-ranked chunk alone (one
 # window, ~0.14 s on 2 AVX2 cores at fp32): a span whose margin reaches SURE_MARGIN is the answer.
 # Otherwise it reads on: the rest of the first READ_WHOLE passages (the top passage held an answer
@@ -317,7 +318,8 @@ def end_at_word_edge(
     text: str, start: int, end: int, words: Sequence[tuple[int, int]], last_token: int
 ) -> int:
     """A span's end moved back to the last word edge between two Chinese characters inside its
-    last reader token (`last_token` characters): 6月26日在 -> 6月26日, 日在 being one token."""
+    last reader token (`last_token` characters): 6月26日在 -> 6月26日, 日在 being one token; and
+    before a conjunction left dangling at its end (59个国家和 -> 59个国家, of 59个国家和地区)."""
     # The reader was trained to point at the token holding the answer's last character, so a
     # token that runs into the next word ends the answer at the word edge inside it. Han
     # characters only: jieba's edges in Latin words, numbers and quotes are no answer edges
@@ -330,7 +332,10 @@ def end_at_word_edge(
         and _HAN.match(text[w_start - 1])
         and _HAN.match(text[w_start])
     ]
-    return inner[-1] if inner else end
+    end = inner[-1] if inner else end
+    if end - start > 1 and text[end - 1] in _CONJUNCTIONS and (end - 1, end) in words:
+        end -= 1
+    return end
 
 
 def _sentence_of(hit: PassageHit, span: ReaderSpan) -> tuple[int, int]:
@@ -436,12 +441,13 @@ def search_passages(
 def read_pieces(
     reader: Reader, query: str, hits: Sequence[PassageHit], pieces: Sequence[Piece]
 ) -> list[ReaderSpan | None]:
-    """The reader's best span in each piece, as offsets of its passage's text; a list question
-    (哪些…) may take a longer span."""
+    """The reader's best span in each piece of the shape the question asks for (`answer_shape`),
+    as offsets of its passage's text; a list question (哪些…) may take a longer span."""
     if not pieces:
         return []
     max_tokens = LIST_ANSWER_TOKENS if LIST_QUESTION.search(query) else None
-    read = reader.read(query, [hits[p.passage].text[p.start : p.end] for p in pieces], max_tokens)
+    texts = [hits[p.passage].text[p.start : p.end] for p in pieces]
+    read = reader.read(query, texts, max_tokens, answer_shape(query))
     return [
         replace(span, passage=p.passage, start=span.start + p.start, end=span.end + p.start) if span else None
         for span, p in zip(read, pieces, strict=True)

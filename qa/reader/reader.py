@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.reader.model import ReaderCard
-from qa.reader.spans import best_span, snap_to_text
+from qa.reader.spans import snap_to_text, top_spans
 
 __all__ = ["Reader", "ReaderSpan", "torch_runner"]
 
@@ -25,6 +25,8 @@ STRIDE = 48  # tokens shared by consecutive windows of a long passage
 # Chinese runs ~0.75 tokens a character, so 90 characters is about 70 tokens.
 MAX_QUESTION_CHARS = 90
 BATCH = 16
+# Spans of a window tried, best first, for one of the shape a question asks for (`fits`).
+CANDIDATES = 20
 # An article's opening credit names the outlet, not what happened: 央视网消息（新闻联播）：, 本报讯.
 # No span is read inside it, else 在哪里举行 is answered 央视网 when the passage never says where.
 # (Bylines after 本报讯, （记者 朱梦琪）, stay readable: who wrote a story is asked.)
@@ -81,10 +83,16 @@ class Reader:
         return self.card.threshold(self.precision)
 
     def read(
-        self, question: str, passages: Sequence[str], max_tokens: int | None = None
+        self,
+        question: str,
+        passages: Sequence[str],
+        max_tokens: int | None = None,
+        fits: Callable[[str], bool] | None = None,
     ) -> list[ReaderSpan | None]:
         """Each passage's best span (None when it has none), in the order given; spans are at
-        most `max_tokens` long (default: the card's limit)."""
+        most `max_tokens` long (default: the card's limit). With `fits`, a passage's best span
+        is the best one that fits among each window's first CANDIDATES and overlaps none of
+        the better ones that do not fit (None when there is none)."""
         question = question[:MAX_QUESTION_CHARS]
         windows = [
             (number, window)
@@ -99,20 +107,29 @@ class Reader:
         for row, (number, window) in enumerate(windows):
             offsets = np.array(window.offsets)
             mask = np.array([sid == 1 for sid in window.sequence_ids]) & (offsets[:, 0] >= credits[number])
-            span = best_span(
+            spans = top_spans(
                 starts[row],
                 ends[row],
                 offsets,
                 mask,
                 max_tokens or self.card.max_answer_tokens,
+                CANDIDATES if fits else 1,
             )
-            if span is None or (best[number] is not None and best[number].margin >= span.margin):
-                continue
             text = passages[number]
-            start, end = snap_to_text(text, span.start, span.end)
-            if start < end:
+            unfit: list[tuple[int, int]] = []  # spans of the wrong shape, and what overlaps them
+            for span in spans:
+                if best[number] is not None and best[number].margin >= span.margin:
+                    break
+                start, end = snap_to_text(text, span.start, span.end)
+                if start >= end or any(start < u_end and u_start < end for u_start, u_end in unfit):
+                    continue
+                if fits is not None and not fits(text[start:end]):
+                    # 在刚刚闭幕 is no place, and 在刚刚闭幕的中央经济工作会议上 no better one.
+                    unfit.append((start, end))
+                    continue
                 last_token = max(0, end - max(span.last_token_start, start))
                 best[number] = ReaderSpan(number, start, end, text[start:end], span.margin, last_token)
+                break
         return best
 
     def _logits(self, windows: list) -> tuple[np.ndarray, np.ndarray]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["SpanScore", "best_span", "snap_to_text"]
+__all__ = ["SpanScore", "snap_to_text", "top_spans"]
 
 # Characters a span never begins or ends with: an answer is 2.3公里, not ，2.3公里。
 _EDGE_PUNCTUATION = set(" \t\n\r，。、；：！？,.;:!?…—-·（）()《》〈〉「」『』【】“”‘’\"'")
@@ -33,30 +33,35 @@ class SpanScore:
     last_token_start: int  # where the span's last token begins: a token may cross words (日在)
 
 
-def best_span(
+def top_spans(
     start_logits: np.ndarray,
     end_logits: np.ndarray,
     offsets: np.ndarray,
     passage_mask: np.ndarray,
     max_tokens: int = 40,
-) -> SpanScore | None:
-    """The highest-scoring passage span of one window, or None when the window has no passage."""
+    count: int = 1,
+) -> list[SpanScore]:
+    """The `count` highest-scoring passage spans of one window, best first (none when the window
+    has no passage)."""
     positions = np.flatnonzero(passage_mask)
     if positions.size == 0:
-        return None
+        return []
     start, end = start_logits[positions], end_logits[positions]
     # scores[i, j] = start[i] + end[j] for passage tokens i <= j < i + max_tokens
     scores = start[:, None] + end[None, :]
     i, j = np.indices(scores.shape)
-    scores = np.where((j >= i) & (j < i + max_tokens), scores, -np.inf)
-    flat = int(np.argmax(scores))
-    s, e = divmod(flat, scores.shape[1])
-    score = float(scores[s, e])
+    scores = np.where((j >= i) & (j < i + max_tokens), scores, -np.inf).ravel()
+    count = min(count, int(np.isfinite(scores).sum()))
+    best = np.argpartition(-scores, count - 1)[:count] if count < scores.size else np.arange(scores.size)
+    best = best[np.argsort(-scores[best], kind="stable")][:count]
     null = float(start_logits[0] + end_logits[0])
-    first, last = positions[s], positions[e]
-    return SpanScore(
-        int(offsets[first][0]), int(offsets[last][1]), score, score - null, int(offsets[last][0])
-    )
+    spans = []
+    for flat in best:
+        s, e = divmod(int(flat), positions.size)
+        first, (last_start, last) = offsets[positions[s]][0], offsets[positions[e]]
+        score = float(scores[flat])
+        spans.append(SpanScore(int(first), int(last), score, score - null, int(last_start)))
+    return spans
 
 
 def _closes(text: str, start: int, at: int) -> bool:

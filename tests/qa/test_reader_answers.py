@@ -16,6 +16,7 @@ from embeddings.extract.dates import DateRange
 from embeddings.settings import Settings, bundled_sample_dir
 from qa.answer import UNRESOLVED_TEXT, answer_with
 from qa.history import Turn
+from qa.question_types import answer_shape
 from qa.reader.loading import load_reader, reader_ov_dir
 from qa.reader.model import READER_WEIGHTS, shipped_dir
 from qa.retrieve import get_retriever
@@ -76,6 +77,23 @@ def test_an_outlet_s_credit_is_never_the_span(reader) -> None:
     assert span is None or span.start >= len("央视网消息（新闻联播）：")
     (span,) = reader.read("这篇报道的记者是谁？", ["本报讯（记者 朱梦琪）昨天，乔俊杰督查环境问题。"])
     assert span is not None and "朱梦琪" in span.text  # the byline after 本报讯 stays readable
+
+
+def test_a_span_of_the_wrong_shape_is_never_the_answer(reader, ask) -> None:
+    # The passage says that the conference closed, not where: unshaped, the reader points at
+    # 在刚刚闭幕 (no noun) for 在哪里; shaped, neither that nor a span around it (在刚刚闭幕的中央
+    # 经济工作会议上…) is taken, and what is left does not reach the threshold.
+    question = "中央经济工作会议在哪里举行？"
+    passage = "央视网消息（新闻联播）：在刚刚闭幕的中央经济工作会议上，习近平总书记发表重要讲话。"
+    shape = answer_shape(question)
+    (unshaped,) = reader.read(question, [passage])
+    (shaped,) = reader.read(question, [passage], fits=shape)
+    assert unshaped is not None and not shape(unshaped.text)  # what the check is for
+    assert shaped is None or (shape(shaped.text) and shaped.margin < reader.threshold)
+    if shaped is not None:
+        assert shaped.start >= unshaped.end or shaped.end <= unshaped.start
+    # In an answer: 前黄浜全长多少公里 still reads the number, through qa.answer.
+    assert ask("前黄浜全长多少公里？").short_answer == "2.3公里"
 
 
 def test_abstention_counts_how_close_the_passage_is_in_meaning(sample_index, sample_settings) -> None:

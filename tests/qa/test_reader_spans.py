@@ -5,23 +5,30 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from embeddings.store.keywords import KeywordTokenizer
 from qa.answer import confidence_words, end_at_word_edge
 from qa.reader.metrics import exact_match, f1
-from qa.reader.spans import best_span, snap_to_text
+from qa.reader.spans import snap_to_text, top_spans
 
 
-def test_best_span_respects_order_length_and_the_passage() -> None:
+def test_top_spans_respect_order_length_and_the_passage() -> None:
     # tokens: 0 CLS, 1 question, 2 SEP, 3..6 passage
     offsets = np.array([(0, 0), (0, 2), (0, 0), (0, 2), (2, 4), (4, 6), (6, 8)])
     mask = np.array([False, False, False, True, True, True, True])
     start = np.array([1.0, 9.0, 0.0, 0.5, 3.0, 0.0, 0.0])  # the question token is never a span
     end = np.array([1.0, 9.0, 0.0, 1.0, 0.0, 2.0, 0.0])
-    span = best_span(start, end, offsets, mask, max_tokens=4)
+    (span,) = top_spans(start, end, offsets, mask, max_tokens=4)
     assert (span.start, span.end) == (2, 6)  # tokens 4..5: 3.0 + 2.0
     assert span.score == pytest.approx(5.0) and span.margin == pytest.approx(3.0)
-    short = best_span(start, end, offsets, mask, max_tokens=1)
+    (short,) = top_spans(start, end, offsets, mask, max_tokens=1)
     assert (short.start, short.end) == (2, 4)  # token 4 alone: 3.0 + 0.0
-    assert best_span(start, end, offsets, np.zeros(7, bool)) is None
+    assert top_spans(start, end, offsets, np.zeros(7, bool)) == []
+    # Best first, each span once, never more than the window holds (4 + 3 + 2 + 1 spans here).
+    ranked = top_spans(start, end, offsets, mask, max_tokens=4, count=50)
+    assert len(ranked) == 10 and len({(s.start, s.end) for s in ranked}) == 10
+    assert [s.score for s in ranked] == sorted((s.score for s in ranked), reverse=True)
+    assert [s.score for s in ranked[:6]] == pytest.approx([5.0, 3.0, 3.0, 2.5, 2.0, 1.5])
+    assert {(s.start, s.end) for s in ranked[1:3]} == {(2, 4), (2, 8)}
 
 
 @pytest.mark.parametrize(
@@ -58,6 +65,15 @@ def test_an_end_inside_a_token_that_crosses_words_moves_to_the_word_edge() -> No
     assert end_at_word_edge(text, 8, 9, words, last_token=2) == 9  # never empty
     latin = "Millennium Kitchen"  # jieba's edges between Latin words are no answer edges
     assert end_at_word_edge(latin, 0, 18, [(0, 10), (10, 11), (11, 18)], last_token=8) == 18
+
+
+def test_an_answer_never_ends_on_a_dangling_conjunction() -> None:
+    text = "我国已与59个国家和地区签署协议，中华人民共和国"
+    words = KeywordTokenizer().word_spans(text)
+    assert text[4 : end_at_word_edge(text, 4, 10, words, last_token=1)] == "59个国家"
+    assert end_at_word_edge(text, 4, 12, words, last_token=1) == 12  # 59个国家和地区, whole
+    assert end_at_word_edge(text, 17, 23, words, last_token=1) == 23  # 中华人民共和: 和 of 共和国 stays
+    assert end_at_word_edge(text, 9, 10, words, last_token=1) == 10  # never empty
 
 
 def test_cmrc_metrics() -> None:

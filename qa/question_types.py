@@ -163,7 +163,7 @@ def _office(title: str, core: str) -> str:
     for part in (parts[at][: parts[at].index(core)], *(parts[at - 1 : at] if at else ())):
         first = re.search(_TITLE_CORE, part)
         office = re.sub(r"^(?:区委|市委|县委|党组|副)+", "", part[: first.start()] if first else part)
-        if office:
+        if len(office) >= 2:  # one character is a cut word's end (协 of 教协会长), no office
             return office
     return ""
 

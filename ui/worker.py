@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from concurrent.futures import Future
 from multiprocessing.managers import BaseManager
 
+from embeddings.extract.entities import tag_words
 from embeddings.settings import Settings
 from qa.answer import Answer
 from qa.history import Turn
@@ -44,6 +45,9 @@ class AnswerService:
     def warm_up(self) -> None:
         """Load the model and index and answer one question (raises NewsqaError if they can't)."""
         self.answer(WARMUP_QUESTION)
+        # jieba's tag table, which the answer-shape check of who/where/when questions reads
+        # (~1.5 s to load): here, not in the first such question a user asks.
+        tag_words(WARMUP_QUESTION)
 
     def pid(self) -> int:
         return os.getpid()

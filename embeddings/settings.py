@@ -39,8 +39,11 @@ READERS = ("span", "sentences")
 
 
 def bundled_sample_dir() -> Path:
-    """The sample pages shipped in the repository (`data/wujin`)."""
-    return Path(__file__).resolve().parent.parent / "data" / "wujin"
+    """The sample pages: `data/wujin` in a checkout (and an editable install), the copy that
+    pyproject.toml puts at `embeddings/sample/wujin` in an installed wheel."""
+    package = Path(__file__).resolve().parent
+    checkout = package.parent / "data" / "wujin"
+    return checkout if checkout.is_dir() else package / "sample" / "wujin"
 
 
 @dataclass(frozen=True)

@@ -121,7 +121,7 @@ def catalog_result(
     def cut(text: str) -> list[str]:
         return [text[s:e] for s, e in tokenizer.word_spans(text)]
 
-    parsed = parse_archive_question(rest, cut)
+    parsed = parse_archive_question(rest, cut, timed=window is not None)
     if parsed is None:
         return None
     if parsed.asked is Asked.MOST and parsed.ranked in _PERIODS:
@@ -371,6 +371,7 @@ def archive_text(result: ArchiveResult) -> tuple[str, str | None, list[ArchiveIt
         lines = [_line(r.example, n) for n, r in enumerate(result.ranked[:TEXT_ITEMS], 1)]
         return head + "\n\n" + "\n".join(lines), short, [r.example for r in result.ranked[:TEXT_ITEMS]]
     what = "、".join(f"“{t}”" for t in result.terms) or "全部"
+    about = f"提到{what}" if result.terms else ""  # no terms: every story of the time asked
     short = f"{result.stories}篇"
     grouped = (
         f"（{result.articles}篇文章，其中同一报道的转载合为{result.stories}篇）"
@@ -383,10 +384,10 @@ def archive_text(result: ArchiveResult) -> tuple[str, str | None, list[ArchiveIt
     elif result.asked == "timeline":
         head = f"{what}的时间线：共{result.stories}篇报道{grouped}，按日期排列。"
     else:
-        head = f"共有{result.stories}篇报道提到{what}{grouped}。"
+        head = f"共有{result.stories}篇报道{about}{grouped}。"
     head += f"\n统计口径：{result.counted}。"
     if result.undated:
-        head += f"\n另有{result.undated}篇提到{what}的文章没有发布日期，未计入。"
+        head += f"\n另有{result.undated}篇{about}{'的' if about else ''}文章没有发布日期，未计入。"
     for note in result.ambiguous:
         head += f"\n注意：{note}。"
     if not result.stories:

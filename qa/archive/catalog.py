@@ -150,9 +150,12 @@ class Catalog:
         )
 
     def mention(self, position: int, terms: tuple[str, ...]) -> Mention:
-        """The first sentence of the article's text that holds the first term, or its title."""
+        """The first sentence of the article's text that holds the first term, or its title;
+        without terms (every story of a day), its first sentence: the lead says what happened."""
         text = self.articles[position].text
-        for form in (terms[0], to_simplified(terms[0])) if terms else ():
+        if not terms:
+            return Mention(position, *next(iter(split_sentences(text)), (0, 0)))
+        for form in (terms[0], to_simplified(terms[0])):
             at = text.find(form)
             if at >= 0:
                 start, end = next(

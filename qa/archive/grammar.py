@@ -94,11 +94,11 @@ _SEPARATORS = frozenset({"和", "与", "以及", "及", "或"} | set("、，。�
 Cut = Callable[[str], list[str]]  # text -> its words (jieba's default mode)
 
 
-def parse_archive_question(question: str, cut: Cut) -> ArchiveQuestion | None:
+def parse_archive_question(question: str, cut: Cut, timed: bool = False) -> ArchiveQuestion | None:
     """The archive question `question` asks (its time expression already removed), or None.
 
     The time expression is read by the caller (`question_date_range`), since resolving 上个月
-    needs the archive's newest date.
+    needs the archive's newest date; `timed` says whether there was one.
     """
     if _MOST.search(question) and _COVERAGE.search(question):
         ranked = next((kind for kind, pattern in _RANKED_KIND if pattern.search(question)), "")
@@ -126,9 +126,11 @@ def parse_archive_question(question: str, cut: Cut) -> ArchiveQuestion | None:
         return ArchiveQuestion(Asked.COUNT, terms, mentions=True) if terms else None
     if _COUNT.search(question):
         return ArchiveQuestion(Asked.COUNT, _terms(question, cut))
+    # A list needs a subject or a time: 哪些报道 alone asks for nothing, 1月1日有哪些新闻 for
+    # every story of that day.
     if _LIST.search(question):
         terms = _terms(question, cut)
-        return ArchiveQuestion(Asked.LIST, terms) if terms else None
+        return ArchiveQuestion(Asked.LIST, terms) if terms or timed else None
     return None
 
 

@@ -20,7 +20,7 @@ from embeddings.articles import Article
 from embeddings.sources.dedupe import reprint_groups
 from embeddings.store.archive_tables import extract_tables, read_tables, write_tables
 from embeddings.store.keywords import KeywordTokenizer
-from qa.archive.answers import catalog_result
+from qa.archive.answers import archive_text, catalog_result
 from qa.archive.catalog import Catalog
 from qa.archive.grammar import Asked, parse_archive_question
 from tests.conftest import XWLB
@@ -81,6 +81,15 @@ def test_what_most_questions_rank() -> None:
 )
 def test_questions_about_content_are_not_archive_questions(question: str) -> None:
     assert parse_archive_question(question, cut) is None
+
+
+def test_a_list_without_a_subject_needs_a_time() -> None:
+    """哪些报道 alone asks for nothing; with a time (its expression already taken out by the
+    caller), 1月1日有哪些新闻 asks for every story of that day."""
+    for rest in ("有哪些新闻？", "列出的报道"):
+        assert parse_archive_question(rest, cut) is None
+        parsed = parse_archive_question(rest, cut, timed=True)
+        assert parsed is not None and (parsed.asked, parsed.terms) == (Asked.LIST, ())
 
 
 def test_one_character_words_are_dropped_only_as_words() -> None:
@@ -149,6 +158,25 @@ def test_counts_and_lists_equal_a_plain_scan(archive, question: str, term: str, 
         else:
             assert term in article.title
     assert sum(n for _, n in result.months) == result.stories
+
+
+@needs_archive
+@pytest.mark.parametrize("question", ["2024年3月5日有哪些新闻？", "列出2024年3月5日的报道"])
+def test_a_days_stories_equal_a_plain_scan_and_quote_their_leads(archive, question: str) -> None:
+    catalog, rows = archive
+    expected = {r["id"] for r in rows if r["date"] == "2024-03-05"}
+    result, items = all_pages(catalog, question)
+    assert (result.asked, result.terms, result.window) == ("list", (), ("2024-03-05", "2024-03-05"))
+    by_id = {a.id: a for a in catalog.articles}
+    listed = {by_id[i.article_id].external_id for i in items} | {
+        by_id[r[0]].external_id for i in items for r in i.reprints
+    }
+    assert listed == expected and len(expected) > 5
+    for item in items:  # each story's first sentence: what happened that day, not its title again
+        text = by_id[item.article_id].text
+        assert item.span[0] == len(text) - len(text.lstrip()) and text[slice(*item.span)] == item.quote
+    head = archive_text(result)[0].splitlines()[0]
+    assert head == f"共有{result.stories}篇报道。"  # no "提到全部": nothing was searched for
 
 
 @needs_archive

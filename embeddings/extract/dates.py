@@ -183,7 +183,8 @@ _WEEK_WORDS = {
     "下周": 1, "下个星期": 1,
 }  # fmt: skip
 _MONTH_WORDS = {"上个月": -1, "上月": -1, "本月": 0, "这个月": 0, "下个月": 1, "下月": 1}
-_LATELY_WORDS = ("近日", "日前")
+# A few days, said loosely, read as 近日: the week before the anchor.
+_LATELY_WORDS = ("近日", "日前", "这几天", "这几日", "最近几天", "近几天", "近几日", "过去几天")
 _LATELY_DAYS = 7
 # Words that are also the start or end of other words: 前天津市委书记, 接近日本, 这周边, and X日前
 # meaning "before day X" (节日前, 工作日前, 开放日前) rather than "the other day".
@@ -347,7 +348,8 @@ _FAMILIES = (
     ),
     _family(
         "recent",
-        rf"(?:最近|近|过去)(?P<count>[0-9]{{1,2}}|[{''.join(_CN_COUNTS)}])"
+        # 这两天 / 这3个月 as 近两天; 这一天 and 这一年 point back in the text, not at the anchor.
+        rf"(?:最近|近|过去|这(?=[2-9两三四五六七八九十]|1[0-9]))(?P<count>[0-9]{{1,2}}|[{''.join(_CN_COUNTS)}])"
         r"(?P<unit>天|日|周|个星期|星期|个月|月|年)来?",
         _resolve_recent,
         day_level=False,
@@ -395,7 +397,7 @@ def event_dates(text: str, published: date | None) -> list[DateMention]:
 
 # Expressions that name a window the text does not state (近日: some day of the last week; 今年以来:
 # since January): written out as dates they would read as facts the paper never printed.
-_VAGUE = re.compile(rf"^(?:{'|'.join(_LATELY_WORDS)}|最近|近|过去)|(?:以来|至今)$")
+_VAGUE = re.compile(rf"^(?:{'|'.join(_LATELY_WORDS)}|最近|近|过去|这)|(?:以来|至今)$")
 _WEEKDAYS = set("一二三四五六日天末")
 
 

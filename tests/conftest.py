@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -27,6 +28,13 @@ SHARED_DIR = ROOT.parent / "shared"
 EVAL_QUESTIONS = SHARED_DIR / "eval" / "wujin_questions.jsonl"
 SAMPLE_ARTICLE_COUNT = 7
 MODEL_DIMENSION = 384
+
+
+def subprocess_env(home: Path, **settings: str) -> dict[str, str]:
+    """The environment of a newsqa subprocess: this one's without its NEWSQA_* settings (an outer
+    shell's must not leak in), offline, with `home` and the given `settings`."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("NEWSQA_")}
+    return env | {"NEWSQA_HOME": str(home), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", **settings}
 
 
 @pytest.fixture(scope="session")

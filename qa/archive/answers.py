@@ -370,8 +370,8 @@ def archive_text(result: ArchiveResult) -> tuple[str, str | None, list[ArchiveIt
         head = f"{lead}。依次是：{ranking}。\n统计口径：{result.counted}。"
         lines = [_line(r.example, n) for n, r in enumerate(result.ranked[:TEXT_ITEMS], 1)]
         return head + "\n\n" + "\n".join(lines), short, [r.example for r in result.ranked[:TEXT_ITEMS]]
-    what = "、".join(f"“{t}”" for t in result.terms) or "全部"
-    about = f"提到{what}" if result.terms else ""  # no terms: every story of the time asked
+    what = "、".join(f"“{t}”" for t in result.terms)
+    about = f"提到{what}" if what else ""  # no terms: every story of the time asked
     short = f"{result.stories}篇"
     grouped = (
         f"（{result.articles}篇文章，其中同一报道的转载合为{result.stories}篇）"
@@ -387,7 +387,7 @@ def archive_text(result: ArchiveResult) -> tuple[str, str | None, list[ArchiveIt
         head = f"共有{result.stories}篇报道{about}{grouped}。"
     head += f"\n统计口径：{result.counted}。"
     if result.undated:
-        head += f"\n另有{result.undated}篇{about}{'的' if about else ''}文章没有发布日期，未计入。"
+        head += f"\n另有{result.undated}篇{about and about + '的'}文章没有发布日期，未计入。"
     for note in result.ambiguous:
         head += f"\n注意：{note}。"
     if not result.stories:

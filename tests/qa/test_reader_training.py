@@ -5,7 +5,6 @@ calibrates a reader that loads; --refine trains that reader further, once. Real 
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -16,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from qa.reader.model import READER_WEIGHTS, read_card
-from tests.conftest import SHARED_DIR
+from tests.conftest import SHARED_DIR, subprocess_env
 
 pytestmark = pytest.mark.slow
 
@@ -26,10 +25,9 @@ TINY_REFINEMENT = ["--refine", "--positives", "8", "--retrieved-negatives", "8",
 
 
 def _train(home: Path, out: Path, work: Path, plan: Sequence[str] = TINY) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSQA_")}
     # Calibrated at fp32: quantizing the tiny reader to int8 (NNCF) would add a minute and test
     # nothing about training; the shipped reader's int8 path is tested in test_reader_answers.
-    env.update(NEWSQA_HOME=str(home), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", NEWSQA_PRECISION="fp32")
+    env = subprocess_env(home, NEWSQA_PRECISION="fp32")
     command = [
         sys.executable, "-m", "qa.reader.train", *plan, "--checkpoint-every", "1",
         "--calibration-questions", "4", "--train-dir", str(SHARED_DIR / "train"),

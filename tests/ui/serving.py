@@ -6,7 +6,6 @@ lingers. The browser is the system Chromium driven by Playwright (fixtures in co
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -17,6 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import subprocess_env
 
 NEWSQA = Path(sys.executable).parent / "newsqa"
 CHROMIUM = "/usr/bin/chromium"
@@ -50,11 +51,7 @@ def serve(home: Path, log: Path, *args: str, env: dict[str, str] | None = None) 
     """Run `newsqa serve` (with `env` added to its environment) until the port answers; yield its
     URL; always stop it."""
     port = free_port()
-    outer = ("NEWSQA_INDEX", "NEWSQA_MODEL", "NEWSQA_BATCH_SIZE")
-    env = {**{name: value for name, value in os.environ.items() if name not in outer}, **(env or {})}
-    env.update(
-        NEWSQA_HOME=str(home), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", NO_PROXY="127.0.0.1,localhost"
-    )
+    env = subprocess_env(home, NO_PROXY="127.0.0.1,localhost", **(env or {}))
     command = [str(NEWSQA), "serve", "--port", str(port), "--home", str(home), *args]
     url = f"http://127.0.0.1:{port}/"
     with log.open("w") as output:

@@ -107,20 +107,29 @@ def _holds_time(span: str) -> bool:
     return bool(_TIME.search(span)) or any(word.tag.startswith("t") for word in tag_words(span))
 
 
-def answer_shape(question: str) -> Callable[[str], bool] | None:
-    """Whether a span is of the shape the question asks for (a number for 多少, a time for 何时,
-    a noun for 谁 and 哪里), or None when the question asks for no particular shape."""
+def answer_shape(question: str) -> Callable[..., bool] | None:
+    """Whether a span (and the text `before` it) is of the shape the question asks for (a number
+    for 多少, a time for 何时, a noun for 谁 and 哪里, not a deputy's name for 谁是市长), or None
+    when the question asks for no particular shape: `shape(span, before="") -> bool`."""
     kind = classify(question)
     # 多少公里 / 几个 / 第几 ask for a number; 编号是多少 may be KK, 有多大 a region, 哪几个 a list,
     # and beside another question word 几 asks nothing (为未来几年…奠下基础的是哪位球员).
     counted = _asked_unit(question) or "第几" in question
     if kind is QuestionType.NUMBER and counted and not _OTHER_ASKED.search(question):
-        return lambda span: bool(_NUMERAL.search(span))
-    if kind is QuestionType.DATE:
-        return _holds_time
-    if kind in (QuestionType.PERSON, QuestionType.PLACE):
-        return _holds_noun
-    return None
+        holds = _NUMERAL.search
+    elif kind is QuestionType.DATE:
+        holds = _holds_time
+    elif kind in (QuestionType.PERSON, QuestionType.PLACE):
+        holds = _holds_noun
+    else:
+        return None
+    # 谁是北京市市长 asks for the holder of a title: a name right after 副市长 holds another.
+    deputies = (
+        tuple("副" + t for t in re.findall(_TITLE_CORE, question) if t[0] != "副")
+        if kind is QuestionType.PERSON
+        else ()
+    )
+    return lambda span, before="": bool(holds(span)) and not (deputies and before.endswith(deputies))
 
 
 def _asked_unit(question: str) -> str | None:
@@ -148,6 +157,9 @@ def _number(question: str, sentence: str) -> str | None:
 _TITLE_CORE = "|".join(map(re.escape, TITLE_WORDS))
 _TITLE_PLACE = re.compile(r"^([\u4e00-\u9fff]{2,4}?)(?:区委|市委|县委|区|市|县|镇)")
 _LOCALITY = re.compile(r"(?:[区市县镇]|街道)$")
+_UNIT_KINDS = frozenset(
+    "银行 公司 企业 集团 医院 学校 大学 学院 单位 机构 部门 组织 协会 学会 基金会 委员会".split()  # noqa: SIM905
+)
 
 
 def _office(title: str, core: str) -> str:
@@ -180,8 +192,9 @@ def person_fit(question: str, title: str) -> int:
             score += place[-2:] + core in title  # 区委书记 asked: 区委书记 fits better than 市委书记
             # 国家移民管理局局长 asked: 国家市场监督管理总局局长 is another office's 局长, and a
             # bare 院长 stands for the paper's own district's offices, not for 中国科学院.
+            # A unit's kind (银行, 公司) is no office: 银行行长 does not answer 亚洲开发银行行长是谁.
             office = _office(title, core)
-            if office and office in question:
+            if office and office not in _UNIT_KINDS and office in question:
                 score += 1
             elif len(place) >= 3 and (place[-3:] not in office if office else not _LOCALITY.search(place)):
                 score -= 2

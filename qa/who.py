@@ -43,6 +43,7 @@ _AUTHOR_Q = re.compile(
 TIMELINE_LINES = 20
 _TOPIC_TAIL = re.compile(r"(?:这篇|该)?(?:文章|报道|稿件|新闻)?$")
 _WHO_HOLDS = re.compile(r"^(?:请问)?(?:谁是(?P<a>.{2,12}?)|(?P<b>.{2,12}?)是谁)[？?。]?$")
+_ASKED_PLACE = re.compile(r"^([\u4e00-\u9fff]{2,4}?)(?:省|市|区|县|镇)")  # 北京 of 北京市市长
 
 _ATTENDED_Q = re.compile(
     r"(?:谁|哪些[^，。？]{0,4}?(?:人|领导|嘉宾|代表|官员)|哪(?:几)?位[^，。？]{0,4}?)"
@@ -159,17 +160,28 @@ def _named(query: str, people: Sequence[Person], role: str | None = None) -> Per
     return max(named, key=lambda p: (len(p.name), p.role == "official")) if named else None
 
 
-def _holder(query: str, people: Sequence[Person]) -> Person | None:
-    """谁是区长 / 汉滨区区长是谁: the official whose title fits best, if it fits the title asked."""
+def _holder(retriever: Retriever, query: str, people: Sequence[Person]) -> PersonRecord | None:
+    """谁是区长 / 汉滨区区长是谁: the mention of the official whose title fits best, if it fits the
+    title asked. A place the question names and the title does not must be named in the mention's
+    article: 市长胡衡华, in a report from 重庆, is not the answer to 北京市市长是谁."""
     asked = _WHO_HOLDS.match(query)
     wanted = asked and (asked.group("a") or asked.group("b"))
     if not wanted or not any(word in wanted for word in TITLE_WORDS):
         return None
-    scored = [
-        (max(person_fit(wanted, t) for t in p.titles), p) for p in people if p.role == "official" and p.titles
-    ]
-    best = max(scored, key=lambda pair: pair[0], default=(0, None))
-    return best[1] if best[0] >= 2 else None
+    place = _ASKED_PLACE.match(wanted)
+    articles = retriever.index.articles
+    fit = {title: person_fit(wanted, title) for p in people if p.role == "official" for title in p.titles}
+    fitting = (
+        record
+        for p in people
+        if p.role == "official"
+        for record in p.mentions
+        if fit.get(record.title, 0) >= 2
+        and (
+            not place or place.group(1) in record.title or place.group(1) in articles[record.article_id].text
+        )
+    )
+    return max(fitting, key=lambda record: fit[record.title], default=None)
 
 
 @lru_cache(maxsize=4)
@@ -270,10 +282,9 @@ def answer_about_people(
         short, text = timeline
     elif _TITLE_Q.search(query) and (person := _named(query, people)):
         short, text = _titles_answer(retriever, person, cite)
-    elif holder := _holder(query, people):
-        record = max(holder.mentions, key=lambda r: person_fit(query, r.title))
+    elif record := _holder(retriever, query, people):
         number = cite(record)
-        short, text = holder.name, f"{holder.name}[{number}]\n\n{_quote(retriever, record)}[{number}]"
+        short, text = record.name, f"{record.name}[{number}]\n\n{_quote(retriever, record)}[{number}]"
     else:
         return None
     return short, text, hits, spans

@@ -87,12 +87,13 @@ class Reader:
         question: str,
         passages: Sequence[str],
         max_tokens: int | None = None,
-        fits: Callable[[str], bool] | None = None,
+        fits: Callable[..., bool] | None = None,
     ) -> list[ReaderSpan | None]:
         """Each passage's best span (None when it has none), in the order given; spans are at
-        most `max_tokens` long (default: the card's limit). With `fits`, a passage's best span
-        is the best one that fits among each window's first CANDIDATES and overlaps none of
-        the better ones that do not fit (None when there is none)."""
+        most `max_tokens` long (default: the card's limit). With `fits` (called with a span and
+        the passage's text before it), a passage's best span is the best one that fits among
+        each window's first CANDIDATES and overlaps none of the better ones that do not fit
+        (None when there is none)."""
         question = question[:MAX_QUESTION_CHARS]
         windows = [
             (number, window)
@@ -123,7 +124,7 @@ class Reader:
                 start, end = snap_to_text(text, span.start, span.end)
                 if start >= end or any(start < u_end and u_start < end for u_start, u_end in unfit):
                     continue
-                if fits is not None and not fits(text[start:end]):
+                if fits is not None and not fits(text[start:end], text[:start]):
                     # 在刚刚闭幕 is no place, and 在刚刚闭幕的中央经济工作会议上 no better one.
                     unfit.append((start, end))
                     continue

@@ -118,3 +118,52 @@ def test_who_attended_is_the_attendance_line_not_the_host(retriever) -> None:
     assert result.citations[0].hit.title.startswith("2024年区委党建工作领导小组第二次会议")
     other = answer_with(retriever, "谁带队调研了乡村振兴工作？")  # no attendance asked: as before
     assert "孙益锋" in other.short_answer
+
+
+@pytest.fixture(scope="module")
+def national_retriever(settings, encoder, tmp_path_factory):
+    """2024 news naming office holders of many places and banks, beside the sample pages."""
+    import json
+    import shutil
+    from dataclasses import replace
+
+    from embeddings.build import build_from_paths
+    from embeddings.settings import bundled_sample_dir
+    from tests.conftest import XWLB
+
+    if not XWLB.is_file():
+        pytest.skip(f"{XWLB} is absent")
+    wanted = {"20240312-9", "20240325-11", "20240424-1", "20241209-5"}
+    rows = [row for line in XWLB.open(encoding="utf-8") if (row := json.loads(line))["id"] in wanted]
+    folder = tmp_path_factory.mktemp("offices")
+    (folder / "xwlb.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), "utf-8")
+    shutil.copytree(bundled_sample_dir(), folder / "wujin")
+    index = replace(settings, index_dir=folder / "index")
+    build_from_paths([folder], index, encoder=encoder)
+    return get_retriever(index)
+
+
+def test_a_title_answers_only_for_the_office_and_place_asked(national_retriever, reader) -> None:
+    def ask(question: str):
+        return answer_with(national_retriever, question, reader=reader)
+
+    # 市长胡衡华 stands in a report from 重庆: 重庆's mayor, not 北京's; and 北京市副市长司马红
+    # holds another title. The archive names no mayor of 北京.
+    assert ask("重庆市市长是谁？").short_answer == "胡衡华"
+    beijing = ask("北京市市长是谁？")
+    assert beijing.short_answer not in ("胡衡华", "司马红")
+    # 新开发银行行长罗塞芙 is a 银行行长 (a bank's president) but not the 亚洲开发银行's.
+    assert ask("谁是新开发银行行长？").short_answer == "罗塞芙"
+    asian = ask("亚洲开发银行行长是谁？")
+    assert asian.short_answer != "罗塞芙"
+    assert "浅川雅嗣" in asian.text
+    # The paper's own district names no place in its titles: 区长 is still 武进's.
+    assert ask("武进区区长是谁？").short_answer == "恽淇丞"
+
+
+def test_a_deputy_is_not_the_holder_of_the_title() -> None:
+    from qa.question_types import answer_shape
+
+    mayor = answer_shape("北京市市长是谁？")
+    assert mayor("胡衡华", "重庆市委书记袁家军和市长") and not mayor("司马红", "北京市副市长")
+    assert answer_shape("谁是国务院副总理？")("丁薛祥", "国务院副总理")

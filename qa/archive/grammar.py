@@ -3,7 +3,7 @@
 A small grammar of Chinese question forms, each a regular expression over the question:
 
     count     2024年有多少篇报道提到乡村振兴？  6月份一共报道了几次督查？  乔俊杰被提到多少次？
-    list      列出所有报道苏陕协作的文章。  哪些报道提到了前黄镇？
+    list      列出所有报道苏陕协作的文章。  哪些报道提到了前黄镇？  有哪些关于防汛的新闻？
     most      哪位记者发稿最多？  哪些镇被报道得最多？  提到最多的国家是哪个？
               哪个月提到人工智能的报道最多？  哪一年报道乡村振兴最多？
     timeline  乔俊杰今年参加了哪些活动，按时间排列？  苏陕协作的时间线
@@ -46,13 +46,15 @@ class ArchiveQuestion:
 _PIECE = r"(?:篇|条|则|份|个|次)"
 _REPORT = r"(?:报道|文章|新闻|稿件|消息|稿子|报导)"
 _REPORT_VERB = r"(?:报道|提到|提及|涉及|谈到|讲到|关于|有关|出现|说到|刊登|刊发|发表)"
+_HOW_MANY = r"(?:多少|(?<!哪)几)"  # 哪几篇 asks which ones
 _COUNT = re.compile(
-    rf"(?:多少|几){_PIECE}{_REPORT}|(?:多少|几){_PIECE}.*{_REPORT_VERB}|{_REPORT_VERB}.*(?:多少|几){_PIECE}"
-    rf"|{_REPORT}.*(?:有|共)(?:多少|几){_PIECE}"
+    rf"{_HOW_MANY}{_PIECE}{_REPORT}|{_HOW_MANY}{_PIECE}.*{_REPORT_VERB}|{_REPORT_VERB}.*{_HOW_MANY}{_PIECE}"
+    rf"|{_REPORT}.*(?:有|共){_HOW_MANY}{_PIECE}"
 )
 _MENTION_COUNT = re.compile(r"(?:提到|提及|出现|说到|谈到)了?(?:多少|几)次|(?:多少|几)次.*(?:提到|提及|出现)")
 _LIST = re.compile(
-    rf"(?:列出|列举|罗列|找出|给出).*{_REPORT}|(?:哪些|哪几篇|哪几条){_REPORT}|(?:所有|全部).*{_REPORT}|{_REPORT}.*有哪些"
+    rf"(?:列出|列举|罗列|找出|给出).*{_REPORT}|(?:哪些|哪几篇|哪几条)(?:{_REPORT_VERB}.*?的)?{_REPORT}"
+    rf"|(?:所有|全部).*{_REPORT}|{_REPORT}.*有哪些"
 )
 # A ranking ranks coverage (被报道得最多, 发稿最多, 提到最多): 哪个市人口最多 asks about the world.
 _COVERAGE = re.compile(rf"{_REPORT}|{_REPORT_VERB}|发稿")

@@ -46,6 +46,9 @@ def cut(text: str) -> list[str]:
         ("一共报道了几次督查？", Asked.COUNT, ("督查",)),
         ("列出所有报道苏陕协作的文章。", Asked.LIST, ("苏陕协作",)),
         ("哪些报道提到了中国式现代化和上海？", Asked.LIST, ("中国式现代化", "上海")),
+        ("有哪些关于防汛的报道？", Asked.LIST, ("防汛",)),
+        ("哪几篇涉及苏陕协作的文章？", Asked.LIST, ("苏陕协作",)),
+        ("哪几篇报道提到了乡村振兴？", Asked.LIST, ("乡村振兴",)),
         ("乔俊杰参加了哪些活动，按时间排列？", Asked.TIMELINE, ("乔俊杰",)),
         ("苏陕协作的时间线", Asked.TIMELINE, ("苏陕协作",)),
         ("哪位记者发稿最多？", Asked.MOST, ()),
@@ -77,6 +80,7 @@ def test_what_most_questions_rank() -> None:
         "武进区有几个镇？",
         "乔俊杰参加了哪些活动？",
         "他还参加了哪些活动？",
+        "哪些国家领导人发表了祝贺的消息？",  # who sent messages, not a list of stories
     ],
 )
 def test_questions_about_content_are_not_archive_questions(question: str) -> None:

@@ -56,12 +56,17 @@ _ATTENDANCE = re.compile(
     r"(?:参加|出席)了?(?:相关)?(?:会议|活动|调研|座谈会?|仪式|典礼|开幕式|闭幕式|签约仪式|会见|发布会)?"
     r"(?=[。，；！]|并|$)"
 )
+# 谁在…学习时作讲解 / 谁作交流发言: the act asked, found as written at a clause's end
+# (复旦大学教授吴玉韶作讲解。), where the reader answers with the host of the opening sentence.
+# 作 on its own, not the end of 工作: 作政府工作报告 is no 作报告.
+_ACT = r"(?<![工合创写动操协运制])作(?:交流|主旨|专题|辅导|重点|书面)?(?:讲解|发言|报告|演讲|讲座)"
+_ACT_Q = re.compile(rf"(?:谁|哪(?:几)?位|哪些人)[^，。？]*?({_ACT})")
 # Untitled names in a row, the way a report lists its attendees: 李干杰、张国清、铁凝和陈竺.
 _NAME_LIST = re.compile(r"[\u4e00-\u9fff]{2,4}(?:[、和][\u4e00-\u9fff]{2,4})+")
 _LEADERS_Q = re.compile(r"领导|官员|哪位|哪几位")
 _CLAUSE_END = re.compile(r"[，；：。！？,;:!?]")
 _ADVERB_TAIL = re.compile(r"(?:也|还|一同|共同|均|分别|亦|一起)+$")
-_PEOPLE_NOUN = re.compile(r"人|员|者|代表|同志|领导|嘉宾|官员|负责人")
+_PEOPLE_NOUN = re.compile(r"人|员|者|代表|同志|领导|嘉宾|官员|负责人|教授|专家|院士")
 
 
 @dataclass(frozen=True)
@@ -229,10 +234,15 @@ PeopleAnswer = tuple[str, str, list[PassageHit], dict[int, list[tuple[int, int]]
 
 
 def answer_attendance(retriever: Retriever, query: str, hit: PassageHit) -> PeopleAnswer | None:
-    """谁参加了X: who the attendance lines of the article of `hit` (the passage retrieved first
-    for X) name, in the article's order; None when the question is another or the article has no
-    such line. Returned as `answer_about_people` returns."""
-    if not _ATTENDED_Q.search(query):
+    """谁参加了X (or 谁在X作讲解): who the attendance lines (the lines of the act asked) of the
+    article of `hit` (the passage retrieved first for X) name, in the article's order; None when
+    the question is another or the article has no such line. Returned as `answer_about_people`
+    returns."""
+    if _ATTENDED_Q.search(query):
+        act = _ATTENDANCE
+    elif asked := _ACT_Q.search(query):
+        act = re.compile(rf"(?<![工合创写动操协运制]){re.escape(asked.group(1))}(?=[。，；！]|$)")
+    else:
         return None
     hits: list[PassageHit] = []
     spans: dict[int, list[tuple[int, int]]] = {}
@@ -241,8 +251,14 @@ def answer_attendance(retriever: Retriever, query: str, hit: PassageHit) -> Peop
     names = _named_in(retriever.index).get(hit.article_id, set())
     lines = []  # (who, sentence start, sentence end, names someone), in the article's order
     for start, end in split_sentences(text):
-        for line in _ATTENDANCE.finditer(text, start, end):
+        for line in act.finditer(text, start, end):
             clause = max((m.end() for m in _CLAUSE_END.finditer(text, start, line.start())), default=start)
+            # 国务院副总理刘国中，国务委员王小洪、谌贻琴作交流发言: titled names across a comma.
+            while clause > start and text[clause - 1] in "，,":
+                before = max((m.end() for m in _CLAUSE_END.finditer(text, start, clause - 1)), default=start)
+                if not any(text[before : clause - 1].endswith(name) for name in names):
+                    break
+                clause = before
             who = _ADVERB_TAIL.sub("", text[clause : line.start()]).strip()
             named = any(name in who for name in names) or bool(_NAME_LIST.fullmatch(who))
             if len(who) >= 2 and (named or _PEOPLE_NOUN.search(who)):

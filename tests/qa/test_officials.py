@@ -122,7 +122,8 @@ def test_who_attended_is_the_attendance_line_not_the_host(retriever) -> None:
 
 @pytest.fixture(scope="module")
 def national_retriever(settings, encoder, tmp_path_factory):
-    """2024 news naming office holders of many places and banks, beside the sample pages."""
+    """2024 news naming office holders of many places and banks, and who spoke at a study
+    session, beside the sample pages."""
     import json
     import shutil
     from dataclasses import replace
@@ -133,7 +134,7 @@ def national_retriever(settings, encoder, tmp_path_factory):
 
     if not XWLB.is_file():
         pytest.skip(f"{XWLB} is absent")
-    wanted = {"20240312-9", "20240325-11", "20240424-1", "20241209-5"}
+    wanted = {"20240305-1", "20240312-9", "20240325-11", "20240424-1", "20240826-3", "20241209-5"}
     rows = [row for line in XWLB.open(encoding="utf-8") if (row := json.loads(line))["id"] in wanted]
     folder = tmp_path_factory.mktemp("offices")
     (folder / "xwlb.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), "utf-8")
@@ -167,3 +168,18 @@ def test_a_deputy_is_not_the_holder_of_the_title() -> None:
     mayor = answer_shape("北京市市长是谁？")
     assert mayor("胡衡华", "重庆市委书记袁家军和市长") and not mayor("司马红", "北京市副市长")
     assert answer_shape("谁是国务院副总理？")("丁薛祥", "国务院副总理")
+
+
+def test_who_did_the_act_asked_is_named_where_the_act_is(national_retriever, reader) -> None:
+    def ask(question: str):
+        return answer_with(national_retriever, question, reader=reader)
+
+    # 李强 hosts the session in the opening sentence, in the question's words; the lecturer and
+    # the speakers are named where the report says 作讲解 and 作交流发言.
+    lecturer = ask("谁在国务院第九次专题学习时作讲解？")
+    assert lecturer.short_answer == "复旦大学教授吴玉韶"
+    assert lecturer.text.endswith("复旦大学教授吴玉韶作讲解。[1]")
+    speakers = ask("谁在国务院第九次专题学习时作交流发言？")
+    assert speakers.short_answer == "国务院副总理刘国中，国务委员王小洪、谌贻琴"
+    # 作政府工作报告 is read by the reader as before: its 作 is not the 作 of 工作报告.
+    assert ask("谁作了2024年政府工作报告？").short_answer == "李强"

@@ -107,6 +107,15 @@ def _holds_time(span: str) -> bool:
     return bool(_TIME.search(span)) or any(word.tag.startswith("t") for word in tag_words(span))
 
 
+# 哪天 / 几号 / 几月几日 ask for a day: a year (2024年) or a month alone does not answer.
+_DAY_ASKED = re.compile(r"哪一?天|哪一?日|几号|几月几日|几日")
+_DAY = re.compile(rf"[日号天夕昨今明]|周|星期|节|初[{_DIGITS}]|月[{_DIGITS}]")
+
+
+def _holds_day(span: str) -> bool:
+    return bool(_DAY.search(span))
+
+
 def answer_shape(question: str) -> Callable[..., bool] | None:
     """Whether a span (and the text `before` it) is of the shape the question asks for (a number
     for 多少, a time for 何时, a noun for 谁 and 哪里, not a deputy's name for 谁是市长), or None
@@ -118,7 +127,7 @@ def answer_shape(question: str) -> Callable[..., bool] | None:
     if kind is QuestionType.NUMBER and counted and not _OTHER_ASKED.search(question):
         holds = _NUMERAL.search
     elif kind is QuestionType.DATE:
-        holds = _holds_time
+        holds = _holds_day if _DAY_ASKED.search(question) else _holds_time
     elif kind in (QuestionType.PERSON, QuestionType.PLACE):
         holds = _holds_noun
     else:

@@ -159,7 +159,10 @@ SURNAMES = frozenset(
     "鲜印逯隆茹诸战慕危玉银亢嵇公哈湛宾戎勾茅利於呼居揭干但尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭由恽习"
 )
 _LEADERS = re.compile(rf"区领导(?P<names>{_HAN}{{2,3}}(?:、{_HAN}{{2,3}})*)")
-_BYLINE = re.compile(rf"(?:记者|通讯员)\s*(?P<names>{_HAN}{{2,3}}(?:\s+{_HAN}{{2,3}})*)")
+# A byline's names end at a bracket, a space or the line's end (（记者 朱梦琪）, □ 记者 史莲寅): in
+# 记者来到这里 or 记者从水利部了解到 no name follows 记者.
+_BYLINE_NAME = rf"(?!记者|通讯员){_HAN}{{2,3}}"  # 记者 张可馨 通讯员 李明: two bylines
+_BYLINE = re.compile(rf"(?:记者|通讯员)\s*(?P<names>{_BYLINE_NAME}(?:\s+{_BYLINE_NAME})*)(?=[\s）)]|$)")
 # Words that open or join a title run but belong to no unit (会见联合国秘书长…, 同朝鲜劳动党…).
 _NOT_UNIT = frozenset(
     word_list(

@@ -63,7 +63,7 @@ class RankedEntity:
 @dataclass(frozen=True)
 class ArchiveResult:
     question: str
-    asked: str  # count, list, most, timeline
+    asked: str  # count, list, most, entities, timeline
     terms: tuple[str, ...]
     counted: str  # what exactly was counted, in words: 关键词 / 人物 / 时间范围
     window: tuple[str, str] | None  # the time range applied (ISO days)
@@ -76,7 +76,8 @@ class ArchiveResult:
     items: list[ArchiveItem]  # this page of the matching stories, in date order
     page: int
     page_size: int
-    ranked: list[RankedEntity] = field(default_factory=list)  # for "most" questions
+    ranked: list[RankedEntity] = field(default_factory=list)  # for "most" and "entities" questions
+    named: int = 0  # how many entities of the kind asked the stories name (the ranking's first are shown)
     ambiguous: list[str] = field(default_factory=list)  # names that may mean several people
     month: str | None = None  # the month the items were restricted to (a chart bar's)
     period: str = ""  # "month" or "year" for 哪个月…最多: the periods are what is ranked
@@ -126,7 +127,7 @@ def catalog_result(
         return None
     if parsed.asked is Asked.MOST and parsed.ranked in _PERIODS:
         return _busiest(catalog, question, parsed, window, page_size)
-    if parsed.asked is Asked.MOST:
+    if parsed.asked in (Asked.MOST, Asked.ENTITIES):
         return _ranking(catalog, question, parsed, window, page_size)
     return _listing(catalog, question, parsed, window, max(1, page), page_size, month)
 
@@ -291,7 +292,8 @@ def _ranking(
     allowed_mask = np.zeros(len(catalog.articles), dtype=bool)
     allowed_mask[allowed] = True
     ranked = []
-    for name, stories, articles in catalog.ranking(parsed.ranked, parsed.category, allowed_mask, parsed.top):
+    every = catalog.ranking(parsed.ranked, parsed.category, allowed_mask)
+    for name, stories, articles in every[: parsed.top]:
         positions = catalog.entity_positions[(parsed.ranked, name)]
         kept = positions[allowed_mask[positions]]
         first = min(kept.tolist(), key=lambda i: (catalog.articles[i].date or "9999", i))
@@ -322,6 +324,7 @@ def _ranking(
         page=1,
         page_size=page_size,
         ranked=ranked,
+        named=len(every),
     )
 
 
@@ -355,17 +358,23 @@ def archive_text(result: ArchiveResult) -> tuple[str, str | None, list[ArchiveIt
         )
     cited = result.items[:TEXT_ITEMS]
     head = ""
-    if result.asked == "most":
+    if result.asked in ("most", "entities"):
         if not result.ranked:
             return f"没有找到可以统计的条目。（{result.counted}）", None, []
         best = result.ranked[0]
         tied = [r.name for r in result.ranked if r.stories == best.stories]
-        short = "、".join(tied)
-        lead = (
-            f"{best.name}最多，{best.stories}篇报道"
-            if len(tied) == 1
-            else f"{short}并列最多，各{best.stories}篇报道"
-        )
+        if result.asked == "entities":
+            short = "、".join(r.name for r in result.ranked[:TEXT_ITEMS])
+            shown = f"，按报道篇数列出前{len(result.ranked)}个" if result.named > len(result.ranked) else ""
+            more = "等" if result.named > TEXT_ITEMS else ""
+            lead = f"{short}{more}，共{result.named}个{_KIND_WORDS[best.kind]}{shown}"
+        else:
+            short = "、".join(tied)
+            lead = (
+                f"{best.name}最多，{best.stories}篇报道"
+                if len(tied) == 1
+                else f"{short}并列最多，各{best.stories}篇报道"
+            )
         ranking = "；".join(f"{r.name}（{r.stories}篇）" for r in result.ranked)
         head = f"{lead}。依次是：{ranking}。\n统计口径：{result.counted}。"
         lines = [_line(r.example, n) for n, r in enumerate(result.ranked[:TEXT_ITEMS], 1)]

@@ -214,9 +214,12 @@ class Catalog:
         """kind -> each name's rank in alphabetical order: the ranking's last tie-break."""
         return {kind: np.argsort(np.argsort(np.array(names))) for kind, (names, _, _) in self._pairs.items()}
 
-    def ranking(self, kind: str, category: str, allowed: np.ndarray, top: int) -> list[tuple[str, int, int]]:
-        """The `top` entities of `kind` (and `category`, if any) by stories, then articles, then
-        name, counting only the articles `allowed` (a boolean mask): (name, stories, articles)."""
+    def ranking(
+        self, kind: str, category: str, allowed: np.ndarray, top: int | None = None
+    ) -> list[tuple[str, int, int]]:
+        """The `top` entities (all by default) of `kind` (and `category`, if any) by stories, then
+        articles, then name, counting only the articles `allowed` (a boolean mask): (name,
+        stories, articles)."""
         if kind not in self._pairs:
             return []
         names, numbers, where = self._pairs[kind]

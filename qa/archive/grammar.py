@@ -6,6 +6,7 @@ A small grammar of Chinese question forms, each a regular expression over the qu
     list      列出所有报道苏陕协作的文章。  哪些报道提到了前黄镇？  有哪些关于防汛的新闻？
     most      哪位记者发稿最多？  哪些镇被报道得最多？  提到最多的国家是哪个？
               哪个月提到人工智能的报道最多？  哪一年报道乡村振兴最多？
+    entities  报道中提到了哪些人？  有哪些记者？  2024年的报道提到了哪些国家？
     timeline  乔俊杰今年参加了哪些活动，按时间排列？  苏陕协作的时间线
 
 What is left of the question once its form, its time expression and its filler words are taken
@@ -27,6 +28,7 @@ class Asked(Enum):
     COUNT = "count"
     LIST = "list"
     MOST = "most"
+    ENTITIES = "entities"  # every entity of a kind the stories name, by coverage
     TIMELINE = "timeline"
 
 
@@ -34,7 +36,7 @@ class Asked(Enum):
 class ArchiveQuestion:
     asked: Asked
     terms: tuple[str, ...]  # words every matching article contains (empty: every article)
-    # For MOST: what is ranked: "reporter", "person", "place", "organisation", or the "month" or
+    # For MOST and ENTITIES: what is ranked: "reporter", "person", "place", "organisation", or the "month" or
     # "year" with the most matching stories, and the category
     # asked for (镇, 公司…; "" for any).
     ranked: str = ""
@@ -70,12 +72,20 @@ _RANKED_KIND = (
     ("organisation", re.compile(rf"(?:哪(?:个|些|家|所)?|最多的)(?:{_ORGS})")),
     ("person", re.compile(r"谁|哪(?:位|个人|些人)|人物|领导|官员")),
 )
+# Which entities the stories name, asked of the stories (报道中提到了哪些地方, 哪些公司被报道过) or
+# of the paper's own reporters (有哪些记者): 代表团考察了哪些地方 asks about the world.
+_ENTITY_LIST = re.compile(
+    rf"{_REPORT}[中里]?(?:都|还)?{_REPORT_VERB}(?:了|过|到)?哪些|哪些.{{0,6}}被{_REPORT_VERB}"
+    r"|^(?:请问)?(?:都|一共)?有哪些(?:记者|作者|通讯员)[？?]?$"
+)
+ENTITY_LIST_TOP = 30  # entities an ENTITIES answer names
 _CATEGORY = re.compile(rf"(?:哪(?:个|些|座|家|所|位)?|最多的)({_NOUNS}|{_ORGS})")
 _TOP = re.compile(r"前(\d+|[一二三四五六七八九十])(?:名|位|个)")
 _CN_NUMBERS = dict(zip("一二三四五六七八九十", range(1, 11), strict=True))
 
 # Words of the question's form, dropped from its words before the terms are read. Whole words
 # only (jieba's): a single character such as 中 or 上 is dropped as a word, never inside 中国.
+# Not 前: jieba cuts 前黄镇 as 前|黄镇 (前5名 is taken out before the terms are read).
 _FILLER = frozenset(
     (  # noqa: SIM905 - a word list reads best as words
         "请问 请 帮 帮我 给 给我 我 一下 列出 列举 罗列 找出 给出 所有 全部 一共 "
@@ -87,7 +97,7 @@ _FILLER = frozenset(
         "次数 排名 排行 参加 参加过 出席 活动 都 还 呢 吗 啊 份 月份 期间 以来 "
         "中 里 上 在 发稿 记者 作者 通讯员 人物 领导 官员 谁 人 镇 乡 街道 村 "
         "社区 区 县 市 省 国家 城市 地方 地区 河 湖 公司 企业 集团 医院 学校 "
-        "大学 单位 机构 部门 组织 银行 协会 名 位 前 数量 篇数 统计 分别 各 每 "
+        "大学 单位 机构 部门 组织 银行 协会 名 位 数量 篇数 统计 分别 各 每 "
         "做 做过 哪些人 哪里 哪儿 哪个月 哪月 哪一年 哪年 月 年 几月 "
     ).split()
 )
@@ -114,10 +124,17 @@ def parse_archive_question(question: str, cut: Cut, timed: bool = False) -> Arch
                 Asked.MOST,
                 _terms(_TOP.sub("", question), cut),
                 ranked=ranked,
-                category=category.group(1)
-                if category and category.group(1) not in ("地方", "单位", "机构")
-                else "",
+                category=_category(category),
                 top=max(1, min(count, 100)),
+            )
+    if _ENTITY_LIST.search(question):
+        ranked = next((kind for kind, pattern in _RANKED_KIND if pattern.search(question)), "")
+        category = _category(_CATEGORY.search(question))
+        # Listed whole, the tables of places and organisations show their extraction's misses
+        # (人才强区, 与汉滨区: a ranking's top is cleaner): people, reporters and countries only.
+        if ranked in ("reporter", "person") or (ranked, category) == ("place", "国家"):
+            return ArchiveQuestion(
+                Asked.ENTITIES, _terms(question, cut), ranked=ranked, category=category, top=ENTITY_LIST_TOP
             )
     # A timeline or a mention count needs its subject: 按时间排列 alone asks for nothing.
     if _TIMELINE.search(question):
@@ -136,11 +153,17 @@ def parse_archive_question(question: str, cut: Cut, timed: bool = False) -> Arch
     return None
 
 
+def _category(found: re.Match[str] | None) -> str:
+    """The category asked for (镇, 公司), or "" for any (哪些地方, 哪些单位)."""
+    return found.group(1) if found and found.group(1) not in ("地方", "单位", "机构") else ""
+
+
 def _terms(question: str, cut: Cut) -> tuple[str, ...]:
     """Runs of the question's words that are not form words: 报道苏陕协作的文章 -> (苏陕协作,)."""
     terms, run = [], ""
     for word in [*cut(question), "。"]:
-        if word.strip() and word not in _FILLER and word not in _SEPARATORS:
+        # 哪些地方 / 哪些人 may be cut as one word: a question word all the same.
+        if word.strip() and word not in _FILLER and word not in _SEPARATORS and not word.startswith("哪"):
             run += word
             continue
         if len(run) >= 2 or (run and not re.fullmatch(r"[\u4e00-\u9fff]", run)):

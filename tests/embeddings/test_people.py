@@ -28,6 +28,10 @@ def test_leading_verb_is_not_part_of_the_title() -> None:
 def test_reporters_from_bylines() -> None:
     assert _names("□ 记者 史莲寅") == [("史莲寅", "记者", "reporter")]
     assert _names("本报讯（记者 张可馨）6月26日") == [("张可馨", "记者", "reporter")]
+    assert [name for name, _, _ in _names("本报讯（记者 张可馨 通讯员 李明）")] == ["张可馨", "李明"]
+    # No byline: a verb or a preposition follows 记者 (national news says 记者从…了解到).
+    assert _names("记者来到这里，看到新建的厂房。") == []
+    assert _names("记者从水利部了解到，今年汛期") == []
 
 
 def test_organisations_and_phrases_are_not_people() -> None:

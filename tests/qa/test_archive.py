@@ -330,6 +330,35 @@ def test_reporter_ranking_on_the_sample_equals_the_bylines(sample_catalog) -> No
     )
 
 
+def test_the_sample_s_reporters_and_people_are_listed_by_coverage(sample_catalog) -> None:
+    reporters = catalog_result(sample_catalog, TOKENIZER, "有哪些记者？")
+    ranking = catalog_result(sample_catalog, TOKENIZER, "哪位记者发稿最多？")
+    assert reporters.asked == "entities" and reporters.named == len(reporters.ranked) == 6
+    assert [r.name for r in reporters.ranked] == [r.name for r in ranking.ranked]
+    text, short, items = archive_text(reporters)
+    assert short.startswith("朱梦琪、") and text.startswith(f"{short}，共6个记者。依次是：朱梦琪（2篇）")
+    assert len(items) == 6
+    people = catalog_result(sample_catalog, TOKENIZER, "报道中提到了哪些人？")
+    assert {"乔俊杰", "恽淇丞", "吴大林"} <= {r.name for r in people.ranked}
+    # Places are listed only as a ranking (哪些镇被报道得最多): listed whole, the table shows its
+    # extraction's misses. And 代表团考察了哪些地方 asks about the world, not the archive.
+    assert catalog_result(sample_catalog, TOKENIZER, "报道中提到了哪些地方？") is None
+    assert catalog_result(sample_catalog, TOKENIZER, "汉滨区党政代表团考察了哪些地方？") is None
+
+
+@needs_archive
+def test_national_news_has_no_bylines_and_lists_its_countries(archive) -> None:
+    catalog, _ = archive
+    # 记者从水利部了解到 and 记者来到这里 are no bylines: the 2024 archive has none.
+    assert not any(record.role == "reporter" for record in catalog.tables.people)
+    countries = catalog_result(catalog, TOKENIZER, "报道中提到了哪些国家？")
+    assert countries.named > len(countries.ranked) == 30
+    assert [r.name for r in countries.ranked[:2]] == ["中国", "美国"]
+    assert all(r.category == "国家" for r in countries.ranked)
+    text, short, _ = archive_text(countries)
+    assert text.startswith(f"{short}等，共{countries.named}个地点，按报道篇数列出前30个。")
+
+
 # --- bad input -----------------------------------------------------------------------------------
 
 

@@ -9,8 +9,8 @@ names nobody, a personal pronoun (他, 她, 此人…) is resolved to the offici
 answer's cited article is about; when that article names nobody either, the follow-up is left
 unresolved and says so (searching the two questions glued together would only repeat the
 previous answer). Other leaning questions (其…, 还有…) are searched with the previous question's
-words. A question that names its own subject (那汉滨区的区长是谁？) is searched as asked, minus
-the leading 那.
+words, and so is 其中… (其中提到新质生产力的有多少篇？ after a count). A question that names its own
+subject (那汉滨区的区长是谁？) is searched as asked, minus the leading 那.
 """
 
 from __future__ import annotations
@@ -23,7 +23,10 @@ from embeddings.extract.people import find_people
 
 __all__ = ["FollowUp", "Turn", "contextualize", "normalize_history"]
 
-_PRONOUN = re.compile(r"他们|她们|它们|他|她|它|其|该人|此人|这位|那位")
+_PRONOUN = re.compile(r"他们|她们|它们|他|她|它|其(?![中他余实次])|该人|此人|这位|那位")
+# 其中… narrows what the previous question asked about (2024年3月有多少篇报道提到两会？ then
+# 其中提到新质生产力的有多少篇？): both are searched, glued together.
+_AMONG = re.compile(r"^(?:那么|那)?其中[，,]?")
 _THING = re.compile(r"它们|它")
 # Where a question's topic ends: 秦岭站|在哪里, 第十五届中国航展|在哪里举办, 嫦娥六号|从月球…
 _TOPIC_END = re.compile(
@@ -108,6 +111,8 @@ def contextualize(question: str, history: Sequence[Turn], index=None) -> FollowU
         return FollowUp(question)
     names = frozenset(index.tokenizer.extra_words) if index is not None else frozenset()
     previous = history[-1]
+    if among := _AMONG.match(question):
+        return FollowUp(f"{previous.question} {question[among.end() :]}")
     pronoun = _PRONOUN.search(question)
     stripped = _LEANING_START.sub("", question)
     if not pronoun and stripped == question:

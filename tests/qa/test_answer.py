@@ -211,3 +211,24 @@ def test_it_is_the_thing_the_previous_question_asked_about(previous: str, questi
     from qa.history import contextualize
 
     assert contextualize(question, [Turn(previous, "乔俊杰强调…")]) == FollowUp(query)  # never a person
+
+
+def test_among_them_narrows_the_previous_question() -> None:
+    from datetime import date
+
+    from embeddings.extract.dates import question_date_range
+    from embeddings.store.keywords import KeywordTokenizer
+    from qa.archive.grammar import Asked, parse_archive_question
+    from qa.history import contextualize
+
+    count = "2024年3月有多少篇报道提到两会？"
+    # The previous answer names people: 其中 stands for none of them.
+    followed = contextualize(
+        "其中提到新质生产力的有多少篇？", [Turn(count, "共有30篇报道提到“两会”。…乔俊杰…")]
+    )
+    assert followed == FollowUp(f"{count} 提到新质生产力的有多少篇？")
+    window, rest = question_date_range(followed.query, date(2024, 12, 31))
+    tokenizer = KeywordTokenizer()
+    parsed = parse_archive_question(rest, lambda text: [text[s:e] for s, e in tokenizer.word_spans(text)])
+    assert window is not None and window.iso() == ("2024-03-01", "2024-03-31")
+    assert parsed.asked is Asked.COUNT and parsed.terms == ("两会", "新质生产力")

@@ -338,6 +338,24 @@ def end_at_word_edge(
     return end
 
 
+# Words that bound a number (超过40个, 近2万人, 约15米): the span leads with them, unless the question
+# holds one itself (约多少人口). Annotators of the training sets agree 30 to 20 where the question
+# holds none (not counting 仅, 年仅18岁, whose 18岁 they take alone).
+_APPROXIMATE = re.compile(
+    r"(?:超过|超|逾|将近|接近|(?<![最附])近|大约|(?<![条节公契])约|不到|不足|多达|至少|最多)$"
+)
+_APPROXIMATE_ASKED = re.compile(r"超|逾|近|约|不到|不足|多达|至少|最多|大概|左右|以上|以下|多于|少于|高达")
+_NUMBER_START = re.compile(r"[0-9０-９一二两三四五六七八九十百千万几半]")
+
+
+def start_with_bound(text: str, start: int, question: str) -> int:
+    """A number span's start moved back over the bound right before it: 40个 -> 超过40个."""
+    if not _NUMBER_START.match(text[start : start + 1]) or _APPROXIMATE_ASKED.search(question):
+        return start
+    bound = _APPROXIMATE.search(text, max(0, start - 2), start)
+    return bound.start() if bound else start
+
+
 def _sentence_of(hit: PassageHit, span: ReaderSpan) -> tuple[int, int]:
     """The passage's sentences that hold the span, as one span of the passage text."""
     sentences = [(s, e) for s, e in split_sentences(hit.text) if s < span.end and e > span.start]
@@ -553,7 +571,8 @@ def _from_reader(
         return Answer(question, query, ABSTAIN_TEXT, None, True, [], ranked_hits[:3])
     hit = hits[order[0]]
     words = retriever.index.tokenizer.word_spans(hit.text)
-    start, end = best.start, end_at_word_edge(hit.text, best.start, best.end, words, best.last_token)
+    end = end_at_word_edge(hit.text, best.start, best.end, words, best.last_token)
+    start = start_with_bound(hit.text, best.start, query)
     s, e = _sentence_of(hit, replace(best, start=start, end=end))
     chosen = [ScoredSentence(0, hit.start + s, hit.start + e, hit.text[s:e], best.margin)]
     cited = [hit]

@@ -232,3 +232,22 @@ def test_among_them_narrows_the_previous_question() -> None:
     parsed = parse_archive_question(rest, lambda text: [text[s:e] for s, e in tokenizer.word_spans(text)])
     assert window is not None and window.iso() == ("2024-03-01", "2024-03-31")
     assert parsed.asked is Asked.COUNT and parsed.terms == ("两会", "新质生产力")
+
+
+@pytest.mark.parametrize(
+    ("text", "question", "answer"),
+    [
+        ("福建已打造了超过40个平台", "福建打造了多少个平台？", "超过40个平台"),
+        ("居住着近2万人", "居住着多少人？", "近2万人"),
+        ("大约92%的妇女", "多少比例的妇女？", "大约92%的妇女"),
+        ("人口约49.3万", "约多少人口？", "49.3万"),  # the question holds the bound
+        ("最近3年", "几年？", "3年"),  # 最近 is recently, no bound
+        ("节约40吨", "多少吨？", "40吨"),
+        ("年仅18岁", "几岁？", "18岁"),
+    ],
+)
+def test_a_number_leads_with_its_bound(text: str, question: str, answer: str) -> None:
+    from qa.answer import start_with_bound
+
+    start = next(i for i, c in enumerate(text) if c.isdigit())
+    assert text[start_with_bound(text, start, question) :] == answer

@@ -225,6 +225,26 @@ def _resolve_calendar(match: re.Match[str], anchor: date | None) -> DateRange | 
     return _in_year(year, match["month"], match["day"])
 
 
+_QUARTER_NUMBERS = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+
+
+def _resolve_part_of_year(match: re.Match[str], anchor: date | None) -> DateRange | None:
+    """上半年 / 一季度 / 第三季度 / 前三季度 / 去年四季度: of the year named, else the anchor's."""
+    if match["year"] is not None:
+        year = int(match["year"])
+    elif anchor is not None:
+        year = anchor.year + (_YEAR_WORDS[match["rel_year"]] if match["rel_year"] else 0)
+    else:
+        return None
+    if match["half"] is not None:
+        first, last = (1, 6) if match["half"] == "上" else (7, 12)
+    else:
+        last = 3 * _QUARTER_NUMBERS[match["quarter"]]
+        first = 1 if match["upto"] else last - 2
+    start, end = _month_range(year, first), _month_range(year, last)
+    return _span(start.start, end.end) if start and end else None
+
+
 def _resolve_iso(match: re.Match[str], anchor: date | None) -> DateRange | None:
     return _in_year(int(match["year"]), match["month"], match["day"])
 
@@ -327,6 +347,12 @@ _FAMILIES = (
         day_level=True,
     ),
     _family(
+        "part_of_year",
+        rf"(?:{_YEAR_PART}{_SP})?(?:(?P<half>[上下])半年|(?P<upto>前)?第?(?P<quarter>[一二三四1-4])个?季度)",
+        _resolve_part_of_year,
+        day_level=False,
+    ),
+    _family(
         "iso",
         rf"{_NO_DIGIT_BEFORE}(?P<year>(?:19|20)[0-9]{{2}})(?P<sep>[-/.])(?P<month>1[0-2]|0?[1-9])"
         rf"(?P=sep)(?P<day>3[01]|[12][0-9]|0?[1-9])(?![0-9])",
@@ -415,12 +441,33 @@ def written(window: DateRange) -> str:
         return f"{start.year}年"
     if window == _month_range(start.year, start.month):
         return f"{start.year}年{start.month}月"
+    if part := _part_of_year(window):
+        return f"{start.year}年{part}"
     first = f"{start.year}年{start.month}月{start.day}日"
     if start == end:
         return first
     if start.year != end.year:
         return f"{first}至{end.year}年{end.month}月{end.day}日"
     return f"{first}至{end.day}日" if start.month == end.month else f"{first}至{end.month}月{end.day}日"
+
+
+def _part_of_year(window: DateRange) -> str:
+    """上半年, 第三季度, 前三季度 when `window` is one of a year, else ""."""
+    start, end = window.start, window.end
+    quarters = {3: "一", 6: "二", 9: "三", 12: "四"}
+    if (
+        start.year != end.year
+        or start.day != 1
+        or window != _span(start, _month_range(end.year, end.month).end)
+    ):
+        return ""
+    if (start.month, end.month) in ((1, 6), (7, 12)):
+        return "上半年" if start.month == 1 else "下半年"
+    if end.month in quarters and start.month == end.month - 2:
+        return f"第{quarters[end.month]}季度"
+    if end.month in quarters and start.month == 1:
+        return f"前{quarters[end.month]}季度"
+    return ""
 
 
 def spelled_out(text: str, published: date) -> list[tuple[str, str]]:

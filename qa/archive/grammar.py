@@ -49,6 +49,7 @@ _PIECE = r"(?:篇|条|则|份|个|次)"
 _REPORT = r"(?:报道|文章|新闻|稿件|消息|稿子|报导)"
 _REPORT_VERB = r"(?:报道|提到|提及|涉及|谈到|讲到|关于|有关|出现|说到|刊登|刊发|发表)"
 _HOW_MANY = r"(?:多少|(?<!哪)几)"  # 哪几篇 asks which ones
+_VERB_WORD = re.compile(_REPORT_VERB)
 _COUNT = re.compile(
     rf"{_HOW_MANY}{_PIECE}{_REPORT}|{_HOW_MANY}{_PIECE}.*{_REPORT_VERB}|{_REPORT_VERB}.*{_HOW_MANY}{_PIECE}"
     rf"|{_REPORT}.*(?:有|共){_HOW_MANY}{_PIECE}"
@@ -161,12 +162,16 @@ def _category(found: re.Match[str] | None) -> str:
 def _terms(question: str, cut: Cut) -> tuple[str, ...]:
     """Runs of the question's words that are not form words: 报道苏陕协作的文章 -> (苏陕协作,)."""
     terms, run = [], ""
+    named = after_verb = False  # named: the run is the object of 提到 / 关于 / 报道 (了)
     for word in [*cut(question), "。"]:
         # 哪些地方 / 哪些人 may be cut as one word: a question word all the same.
         if word.strip() and word not in _FILLER and word not in _SEPARATORS and not word.startswith("哪"):
+            named = named or (not run and after_verb)
             run += word
             continue
-        if len(run) >= 2 or (run and not re.fullmatch(r"[\u4e00-\u9fff]", run)):
+        # One character is a particle left over (的, 是), unless it is what is reported: 提到雪的报道.
+        if len(run) >= 2 or (run and (named or not re.fullmatch(r"[\u4e00-\u9fff]", run))):
             terms.append(run)
-        run = ""
+        run, named = "", False
+        after_verb = _VERB_WORD.fullmatch(word) is not None or (after_verb and word in ("了", "过"))
     return tuple(dict.fromkeys(terms))

@@ -47,6 +47,8 @@ def cut(text: str) -> list[str]:
         ("列出所有报道苏陕协作的文章。", Asked.LIST, ("苏陕协作",)),
         ("哪些报道提到了中国式现代化和上海？", Asked.LIST, ("中国式现代化", "上海")),
         ("有哪些关于防汛的报道？", Asked.LIST, ("防汛",)),
+        ("列出提到雪的报道", Asked.LIST, ("雪",)),  # one character, but what is reported
+        ("关于雪的报道有几篇", Asked.COUNT, ("雪",)),
         ("哪几篇涉及苏陕协作的文章？", Asked.LIST, ("苏陕协作",)),
         ("哪几篇报道提到了乡村振兴？", Asked.LIST, ("乡村振兴",)),
         ("乔俊杰参加了哪些活动，按时间排列？", Asked.TIMELINE, ("乔俊杰",)),

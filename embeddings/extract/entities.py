@@ -195,6 +195,10 @@ _GENERIC = frozenset(
 )
 
 
+_CLASSIFIERS = frozenset("个位名项家所座条批只支")
+_NUMERALS = frozenset("0123456789０１２３４５６７８９一二两三四五六七八九十百千万几多")
+
+
 @dataclass(frozen=True)
 class EntityMention:
     kind: str  # "place" or "organisation"
@@ -265,6 +269,9 @@ def _suffixed(words: Sequence[Word]) -> list[EntityMention]:
             name, start = name[1:], start + 1  # HMM glued a preposition on: 与|吉河
         if len(name) <= len(category) or name in _GENERIC or name[0] in "全本该各我此这那每其":
             continue
+        before = words[first - 1] if first else None
+        if name[0] in _CLASSIFIERS and before and before.end == start and before.text[-1] in _NUMERALS:
+            continue  # 31|个省: a count of provinces, no province
         if not any(w.tag in _PROPER_TAGS for w in run):
             continue  # 基层干部, 城市: common nouns, not a name
         found.append(EntityMention(kind, name, category, start, word.end))

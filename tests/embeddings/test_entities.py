@@ -26,8 +26,9 @@ def test_organisations_keep_their_whole_name() -> None:
 
 def test_leading_verbs_and_generic_words_are_not_names() -> None:
     assert [m.name for m in find_places("调研组首先来到礼嘉镇建东村")] == ["礼嘉镇", "建东村"]
-    for text in ["全区各地", "该公司", "本市", "基层干部"]:
+    for text in ["全区各地", "该公司", "本市", "基层干部", "全国31个省（区、市）"]:
         assert _found(text) == [], text
+    assert [m.name for m in find_places("云南个旧市")] == ["云南个旧市"]  # 个 after no number
 
 
 def test_spans_are_verbatim_in_their_sentences(sample_articles) -> None:

@@ -24,6 +24,7 @@ from functools import lru_cache
 
 from embeddings.chunking import split_sentences
 from embeddings.extract.dates import parse_iso, written
+from embeddings.extract.entities import tag_words
 from embeddings.extract.people import TITLE_WORDS, PersonRecord
 from qa.officials import LISTED_ONLY, Person, group_people
 from qa.question_types import person_fit
@@ -43,7 +44,8 @@ _AUTHOR_Q = re.compile(
 TIMELINE_LINES = 20
 _TOPIC_TAIL = re.compile(r"(?:这篇|该)?(?:文章|报道|稿件|新闻)?$")
 _WHO_HOLDS = re.compile(r"^(?:请问)?(?:谁是(?P<a>.{2,12}?)|(?P<b>.{2,12}?)是谁)[？?。]?$")
-_ASKED_PLACE = re.compile(r"^([\u4e00-\u9fff]{2,4}?)(?:省|市|区|县|镇)")  # 北京 of 北京市市长
+_ASKED_PLACE = re.compile(r"^([\u4e00-\u9fff]{2,4}?)([省市区县镇])")  # 北京, 市 of 北京市市长
+_PLACE_UNIT = re.compile(r"^([\u4e00-\u9fff]{2,4}?)([省市区县镇])(?:委|政府|人大)?$")  # 重庆, 市 of 重庆市委
 
 _ATTENDED_Q = re.compile(
     r"(?:谁|哪些[^，。？]{0,4}?(?:人|领导|嘉宾|代表|官员)|哪(?:几)?位[^，。？]{0,4}?)"
@@ -59,7 +61,8 @@ _ATTENDANCE = re.compile(
 # 谁在…学习时作讲解 / 谁作交流发言: the act asked, found as written at a clause's end
 # (复旦大学教授吴玉韶作讲解。), where the reader answers with the host of the opening sentence.
 # 作 on its own, not the end of 工作: 作政府工作报告 is no 作报告.
-_ACT = r"(?<![工合创写动操协运制])作(?:交流|主旨|专题|辅导|重点|书面)?(?:讲解|发言|报告|演讲|讲座)"
+_ACT_START = r"(?<![工合创写动操协运制])"
+_ACT = rf"{_ACT_START}作(?:交流|主旨|专题|辅导|重点|书面)?(?:讲解|发言|报告|演讲|讲座)"
 _ACT_Q = re.compile(rf"(?:谁|哪(?:几)?位|哪些人)[^，。？]*?({_ACT})")
 # Untitled names in a row, the way a report lists its attendees: 李干杰、张国清、铁凝和陈竺.
 _NAME_LIST = re.compile(r"[\u4e00-\u9fff]{2,4}(?:[、和][\u4e00-\u9fff]{2,4})+")
@@ -167,24 +170,32 @@ def _named(query: str, people: Sequence[Person], role: str | None = None) -> Per
 
 def _holder(retriever: Retriever, query: str, people: Sequence[Person]) -> PersonRecord | None:
     """谁是区长 / 汉滨区区长是谁: the mention of the official whose title fits best, if it fits the
-    title asked. A place the question names and the title does not must be named in the mention's
-    article: 市长胡衡华, in a report from 重庆, is not the answer to 北京市市长是谁."""
+    title asked. A title that does not name the place asked does not answer where its sentence
+    names another place of that level and not the one asked: 重庆市委书记袁家军和市长胡衡华 is
+    重庆's mayor, not 北京's; a local paper's 市委书记陈金虎 names no place and is its own city's."""
     asked = _WHO_HOLDS.match(query)
     wanted = asked and (asked.group("a") or asked.group("b"))
     if not wanted or not any(word in wanted for word in TITLE_WORDS):
         return None
     place = _ASKED_PLACE.match(wanted)
     articles = retriever.index.articles
+
+    def elsewhere(record: PersonRecord) -> bool:
+        if not place or place.group(1) in record.title:
+            return False
+        sentence = articles[record.article_id].text[record.sentence_start : record.sentence_end]
+        if place.group(1) in sentence:
+            return False
+        units = (_PLACE_UNIT.match(w.text) for w in tag_words(sentence) if w.tag in ("ns", "nt"))
+        return any(u and u.group(2) == place.group(2) and u.group(1) != place.group(1) for u in units)
+
     fit = {title: person_fit(wanted, title) for p in people if p.role == "official" for title in p.titles}
     fitting = (
         record
         for p in people
         if p.role == "official"
         for record in p.mentions
-        if fit.get(record.title, 0) >= 2
-        and (
-            not place or place.group(1) in record.title or place.group(1) in articles[record.article_id].text
-        )
+        if fit.get(record.title, 0) >= 2 and not elsewhere(record)
     )
     return max(fitting, key=lambda record: fit[record.title], default=None)
 
@@ -241,7 +252,7 @@ def answer_attendance(retriever: Retriever, query: str, hit: PassageHit) -> Peop
     if _ATTENDED_Q.search(query):
         act = _ATTENDANCE
     elif asked := _ACT_Q.search(query):
-        act = re.compile(rf"(?<![工合创写动操协运制]){re.escape(asked.group(1))}(?=[。，；！]|$)")
+        act = re.compile(rf"{_ACT_START}{re.escape(asked.group(1))}(?=[。，；！]|$)")
     else:
         return None
     hits: list[PassageHit] = []

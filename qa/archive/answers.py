@@ -362,13 +362,13 @@ def archive_text(result: ArchiveResult) -> tuple[str, str | None, list[ArchiveIt
         if not result.ranked:
             return f"没有找到可以统计的条目。（{result.counted}）", None, []
         best = result.ranked[0]
-        tied = [r.name for r in result.ranked if r.stories == best.stories]
         if result.asked == "entities":
             short = "、".join(r.name for r in result.ranked[:TEXT_ITEMS])
             shown = f"，按报道篇数列出前{len(result.ranked)}个" if result.named > len(result.ranked) else ""
             more = "等" if result.named > TEXT_ITEMS else ""
             lead = f"{short}{more}，共{result.named}个{_KIND_WORDS[best.kind]}{shown}"
         else:
+            tied = [r.name for r in result.ranked if r.stories == best.stories]
             short = "、".join(tied)
             lead = (
                 f"{best.name}最多，{best.stories}篇报道"

@@ -73,7 +73,7 @@ _RANKED_KIND = (
     ("organisation", re.compile(rf"(?:哪(?:个|些|家|所)?|最多的)(?:{_ORGS})")),
     ("person", re.compile(r"谁|哪(?:位|个人|些人)|人物|领导|官员")),
 )
-# Which entities the stories name, asked of the stories (报道中提到了哪些地方, 哪些公司被报道过) or
+# Which entities the stories name, asked of the stories (报道中提到了哪些人, 哪些国家被报道过) or
 # of the paper's own reporters (有哪些记者): 代表团考察了哪些地方 asks about the world.
 _ENTITY_LIST = re.compile(
     rf"{_REPORT}[中里]?(?:都|还)?{_REPORT_VERB}(?:了|过|到)?哪些|哪些.{{0,6}}被{_REPORT_VERB}"

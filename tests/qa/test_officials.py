@@ -63,6 +63,7 @@ def retriever(sample_index, sample_settings):
         ("谁是区长？", "恽淇丞"),
         ("武进区委书记是谁？", "乔俊杰"),
         ("汉滨区区长是谁？", "吴大林"),
+        ("常州市的市委书记是谁？", "陈金虎"),  # the page names no 常州: the paper's own city
     ],
 )
 def test_who_holds_a_title(retriever, question: str, short: str) -> None:

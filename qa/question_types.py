@@ -109,7 +109,7 @@ def _holds_time(span: str) -> bool:
 
 # 哪天 / 几号 / 几月几日 ask for a day: a year (2024年) or a month alone does not answer.
 _DAY_ASKED = re.compile(r"哪一?天|哪一?日|几号|几月几日|几日")
-_DAY = re.compile(rf"[日号天夕昨今明]|周|星期|节|初[{_DIGITS}]|月[{_DIGITS}]")
+_DAY = re.compile(rf"[日号天夕昨今明]|周|星期|节|初[{_DIGITS}]|月[{_DIGITS}廿卅]")
 
 
 def _holds_day(span: str) -> bool:

@@ -159,10 +159,12 @@ SURNAMES = frozenset(
     "鲜印逯隆茹诸战慕危玉银亢嵇公哈湛宾戎勾茅利於呼居揭干但尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭由恽习"
 )
 _LEADERS = re.compile(rf"区领导(?P<names>{_HAN}{{2,3}}(?:、{_HAN}{{2,3}})*)")
-# A byline's names end at a bracket, a space or the line's end (（记者 朱梦琪）, □ 记者 史莲寅): in
-# 记者来到这里 or 记者从水利部了解到 no name follows 记者.
+# A byline's names end at a bracket, a space or the line's end (（记者 朱梦琪）, □ 记者 史莲寅).
 _BYLINE_NAME = rf"(?!记者|通讯员){_HAN}{{2,3}}"  # 记者 张可馨 通讯员 李明: two bylines
 _BYLINE = re.compile(rf"(?:记者|通讯员)\s*(?P<names>{_BYLINE_NAME}(?:\s+{_BYLINE_NAME})*)(?=[\s）)]|$)")
+# 本报记者张可馨报道, 《和平日报》记者王思翔所著: a name in running text, where jieba reads one; in
+# 记者来到这里, 记者向中国…, 向记者展示 no name follows 记者.
+_REPORTER_IN_TEXT = re.compile(rf"(?:记者|通讯员)(?={_HAN})")
 # Words that open or join a title run but belong to no unit (会见联合国秘书长…, 同朝鲜劳动党…).
 _NOT_UNIT = frozenset(
     word_list(
@@ -390,6 +392,16 @@ def _trim_name(candidate: str) -> str:
     return candidate
 
 
+def _reporters_in_text(text: str) -> list[PersonMention]:
+    found = []
+    for match in _REPORTER_IN_TEXT.finditer(text):
+        window = text[match.end() : match.end() + 8]
+        name = _chinese_name(_Tagged.of(window, tag_words(window)), 0)
+        if name and name[-1] not in "了着过":  # 记者来了个…: a verb and its particle
+            found.append(PersonMention(name, "记者", "reporter", match.end(), match.end() + len(name)))
+    return found
+
+
 def _mentions(pattern: re.Pattern[str], text: str, title: str, role: str, sep: str) -> list[PersonMention]:
     found = []
     for match in pattern.finditer(text):
@@ -431,7 +443,7 @@ def find_people(text: str, words: Sequence[Word] | None = None) -> list[PersonMe
         titled = _titled(t)
     people = titled + _aliases(t, titled) + _named(t, titled)
     people += _mentions(_LEADERS, text, "区领导", "official", "、")
-    people += _mentions(_BYLINE, text, "记者", "reporter", r"\s+")
+    people += _mentions(_BYLINE, text, "记者", "reporter", r"\s+") + _reporters_in_text(text)
     kept, taken = [], set()
     for person in sorted(people, key=lambda p: (p.start, p.role == "person")):  # titled first
         if person.start not in taken:

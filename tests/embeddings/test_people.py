@@ -29,9 +29,17 @@ def test_reporters_from_bylines() -> None:
     assert _names("□ 记者 史莲寅") == [("史莲寅", "记者", "reporter")]
     assert _names("本报讯（记者 张可馨）6月26日") == [("张可馨", "记者", "reporter")]
     assert [name for name, _, _ in _names("本报讯（记者 张可馨 通讯员 李明）")] == ["张可馨", "李明"]
-    # No byline: a verb or a preposition follows 记者 (national news says 记者从…了解到).
-    assert _names("记者来到这里，看到新建的厂房。") == []
-    assert _names("记者从水利部了解到，今年汛期") == []
+    # In running text, a name jieba reads after 记者; none where a verb or a preposition follows
+    # (national news says 记者从…了解到, 向记者展示).
+    assert _names("本报记者张可馨报道") == [("张可馨", "记者", "reporter")]
+    assert _names("台湾《和平日报》记者王思翔所著") == [("王思翔", "记者", "reporter")]
+    for text in [
+        "记者来到这里，看到",
+        "记者从水利部了解到",
+        "记者向中国驻所在国使领馆",
+        "给记者来了个“下马威”",
+    ]:
+        assert _names(text) == [], text
 
 
 def test_organisations_and_phrases_are_not_people() -> None:

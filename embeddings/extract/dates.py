@@ -20,6 +20,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import MAXYEAR, MINYEAR, date, datetime, timedelta
 
+from chinese_calendar import Holiday, is_holiday
+from chinese_calendar.constants import holidays as HOLIDAY_DAYS
+
 __all__ = [
     "DateMention",
     "DateRange",
@@ -245,6 +248,51 @@ def _resolve_part_of_year(match: re.Match[str], anchor: date | None) -> DateRang
     return _span(start.start, end.end) if start and end else None
 
 
+# A holiday as its days off in the year named (else the anchor's), from chinese_calendar's tables of
+# the State Council's arrangements (2004 on): 2024年国庆假期 is 10月1日至7日, 春节 moves every year.
+_HOLIDAYS = {"元旦": "元旦", "春节": "春节", "清明": "清明", "五一": "劳动节", "劳动节": "劳动节"}
+_HOLIDAYS |= {"端午": "端午", "中秋": "中秋", "国庆": "国庆节"}
+
+
+def _resolve_holiday(match: re.Match[str], anchor: date | None) -> DateRange | None:
+    """国庆假期 / 春节期间 / 2024年五一假期: the days off of that holiday around the year's."""
+    if match["year"] is not None:
+        year = int(match["year"])
+    elif anchor is not None:
+        year = anchor.year + (_YEAR_WORDS[match["rel_year"]] if match["rel_year"] else 0)
+    else:
+        return None
+    name = next(h.value for h in Holiday if h.chinese == _HOLIDAYS[match["holiday"]])
+    days = sorted(
+        day for day, holiday in HOLIDAY_DAYS.items() if holiday == name and abs(day.year - year) <= 1
+    )
+    # 元旦's days off may start on 12月30日: the run of days that holds one of the year's.
+    runs: list[list[date]] = []
+    for day in days:
+        if runs and (day - runs[-1][-1]).days <= 1:
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    run = next((r for r in runs if any(day.year == year for day in r)), None)
+    if run is None:
+        return None
+    # The tables list the days taken off work; a weekend next to them is part of the break (端午
+    # 2024: 6月10日 listed, 8日 and 9日 a weekend).
+    first, last = run[0], run[-1]
+    while _day_off(first - timedelta(days=1)):
+        first -= timedelta(days=1)
+    while _day_off(last + timedelta(days=1)):
+        last += timedelta(days=1)
+    return _span(first, last)
+
+
+def _day_off(day: date) -> bool:
+    try:
+        return is_holiday(day)
+    except NotImplementedError:  # a year its tables do not cover
+        return False
+
+
 def _resolve_iso(match: re.Match[str], anchor: date | None) -> DateRange | None:
     return _in_year(int(match["year"]), match["month"], match["day"])
 
@@ -350,6 +398,12 @@ _FAMILIES = (
         "part_of_year",
         rf"(?:{_YEAR_PART}{_SP})?(?:(?P<half>[上下])半年|(?P<upto>前)?第?(?P<quarter>[一二三四1-4])个?季度)",
         _resolve_part_of_year,
+        day_level=False,
+    ),
+    _family(
+        "holiday",
+        rf"(?:{_YEAR_PART}{_SP})?(?P<holiday>{'|'.join(_HOLIDAYS)})节?(?:期间|假期|长假|黄金周|小长假)",
+        _resolve_holiday,
         day_level=False,
     ),
     _family(

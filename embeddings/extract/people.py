@@ -35,6 +35,7 @@ __all__ = [
     "PersonRecord",
     "find_people",
     "holds_title",
+    "is_foreign",
     "people_in_articles",
 ]
 
@@ -280,7 +281,8 @@ def _title_before(t: _Tagged, name_start: int) -> str:
     return t.text[run_start:name_start]
 
 
-def _is_foreign(title: str) -> bool:
+def is_foreign(title: str) -> bool:
+    """Whether a title is another country's (俄罗斯总统, 首相) or an international body's (联合国…)."""
     return any(w in title for w in _FOREIGN_ONLY) or any(c in title for c in COUNTRIES if c != "中国")
 
 
@@ -329,7 +331,7 @@ def _titled(t: _Tagged) -> list[PersonMention]:
         if at not in t.bounds or at == len(t.text) or not (title := _title_before(t, at)):
             continue
         name = _chinese_name(t, at)
-        foreign_title = _is_foreign(title) or title.endswith(tuple(FOREIGN_TITLES))
+        foreign_title = is_foreign(title) or title.endswith(tuple(FOREIGN_TITLES))
         if foreign_title and len(foreign := _foreign_name(t, at)) > len(name):
             name = foreign
         if name:

@@ -22,8 +22,10 @@ import numpy as np
 from embeddings.articles import Article
 from embeddings.chunking import split_sentences
 from embeddings.extract.dates import DateRange, parse_iso
+from embeddings.extract.people import is_foreign
 from embeddings.store.archive_tables import ArchiveTables, read_tables
 from embeddings.store.keywords import to_simplified
+from qa.archive.grammar import FOREIGN
 
 __all__ = ["Catalog", "Mention", "Stories"]
 
@@ -259,8 +261,12 @@ class Catalog:
 
     @cached_property
     def categories(self) -> dict[str, str]:
-        """Place or organisation name -> its category (镇, 公司…)."""
-        return {r.name: r.category for r in self.tables.entities}
+        """Place or organisation name -> its category (镇, 公司…); person -> 外国 when a title
+        of theirs is another country's or an international body's (俄罗斯总统, 联合国秘书长)."""
+        foreign = {
+            r.name: FOREIGN for r in self.tables.people if r.role == "official" and is_foreign(r.title)
+        }
+        return foreign | {r.name: r.category for r in self.tables.entities}
 
     def names(self, kind: str) -> list[str]:
         return [name for k, name in self.entity_positions if k == kind]

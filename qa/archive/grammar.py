@@ -80,6 +80,10 @@ _ENTITY_LIST = re.compile(
     r"|^(?:请问)?(?:都|一共)?有哪些(?:记者|作者|通讯员)[？?]?$"
 )
 ENTITY_LIST_TOP = 30  # entities an ENTITIES answer names
+# 哪位外国领导人被提到最多: people of another country or an international body only (the category
+# the catalog gives a person with such a title).
+FOREIGN = "外国"
+_FOREIGN_ASKED = re.compile(r"外国|国外|外方|海外|境外")
 _CATEGORY = re.compile(rf"(?:哪(?:个|些|座|家|所|位)?|最多的)({_NOUNS}|{_ORGS})")
 _TOP = re.compile(r"前(\d+|[一二三四五六七八九十])(?:名|位|个)")
 _CN_NUMBERS = dict(zip("一二三四五六七八九十", range(1, 11), strict=True))
@@ -97,7 +101,7 @@ _FILLER = frozenset(
         "顺序 先后 排列 排序 时间线 时间轴 历次 大事记 最多 最 多 频繁 最常 常 "
         "次数 排名 排行 参加 参加过 出席 活动 都 还 呢 吗 啊 份 月份 期间 以来 "
         "中 里 上 在 发稿 记者 作者 通讯员 人物 领导 官员 谁 人 镇 乡 街道 村 "
-        "社区 区 县 市 省 国家 城市 地方 地区 河 湖 公司 企业 集团 医院 学校 "
+        "社区 区 县 市 省 国家 城市 地方 地区 河 湖 公司 企业 集团 医院 学校 领导人 "
         "大学 单位 机构 部门 组织 银行 协会 名 位 数量 篇数 统计 分别 各 每 "
         "做 做过 哪些人 哪里 哪儿 哪个月 哪月 哪一年 哪年 月 年 几月 "
     ).split()
@@ -116,7 +120,7 @@ def parse_archive_question(question: str, cut: Cut, timed: bool = False) -> Arch
     if _MOST.search(question) and _COVERAGE.search(question):
         ranked = next((kind for kind, pattern in _RANKED_KIND if pattern.search(question)), "")
         if ranked:
-            category = _CATEGORY.search(question)
+            category, question = _category_asked(ranked, question)
             top = _TOP.search(question)
             count = (
                 (int(top.group(1)) if top.group(1).isdigit() else _CN_NUMBERS[top.group(1)]) if top else 10
@@ -125,12 +129,12 @@ def parse_archive_question(question: str, cut: Cut, timed: bool = False) -> Arch
                 Asked.MOST,
                 _terms(_TOP.sub("", question), cut),
                 ranked=ranked,
-                category=_category(category),
+                category=category,
                 top=max(1, min(count, 100)),
             )
     if _ENTITY_LIST.search(question):
         ranked = next((kind for kind, pattern in _RANKED_KIND if pattern.search(question)), "")
-        category = _category(_CATEGORY.search(question))
+        category, question = _category_asked(ranked, question)
         # Listed whole, the tables of places and organisations show their extraction's misses
         # (人才强区, 与汉滨区: a ranking's top is cleaner): people, reporters and countries only.
         if ranked in ("reporter", "person") or (ranked, category) == ("place", "国家"):
@@ -154,9 +158,13 @@ def parse_archive_question(question: str, cut: Cut, timed: bool = False) -> Arch
     return None
 
 
-def _category(found: re.Match[str] | None) -> str:
-    """The category asked for (镇, 公司), or "" for any (哪些地方, 哪些单位)."""
-    return found.group(1) if found and found.group(1) not in ("地方", "单位", "机构") else ""
+def _category_asked(ranked: str, question: str) -> tuple[str, str]:
+    """The category asked for (镇, 公司; 外国 for people), or "" for any (哪些地方, 哪些单位), and
+    the question without a 外国 it took (not a term then)."""
+    if ranked == "person" and _FOREIGN_ASKED.search(question):
+        return FOREIGN, _FOREIGN_ASKED.sub("", question)
+    found = _CATEGORY.search(question)
+    return (found.group(1) if found and found.group(1) not in ("地方", "单位", "机构") else ""), question
 
 
 def _terms(question: str, cut: Cut) -> tuple[str, ...]:

@@ -361,6 +361,17 @@ def test_national_news_has_no_bylines_and_lists_its_countries(archive) -> None:
     assert text.startswith(f"{short}等，共{countries.named}个地点，按报道篇数列出前30个。")
 
 
+@needs_archive
+def test_foreign_leaders_are_those_with_a_foreign_title(archive) -> None:
+    catalog, _ = archive
+    leaders = catalog_result(catalog, TOKENIZER, "哪位领导人出现在报道中最多？")
+    assert leaders.ranked[0].name == "习近平" and "领导人" not in leaders.counted  # no term
+    foreign = catalog_result(catalog, TOKENIZER, "哪位外国领导人被提到最多？")
+    names = [r.name for r in foreign.ranked]
+    assert names[0] == "普京" and not {"习近平", "李强", "王毅"} & set(names)
+    assert all(r.category == "外国" for r in foreign.ranked) and "外国" not in foreign.terms
+
+
 # --- bad input -----------------------------------------------------------------------------------
 
 

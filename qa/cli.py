@@ -243,9 +243,8 @@ def _print_archive(result, as_json: bool) -> None:
     typer.echo(head + "\n")
     for n, ranked in enumerate(result.ranked, start=1):
         typer.secho(f"{n}. {ranked.name}  {ranked.stories} 篇", bold=True)
-        typer.echo(
-            f"    {ranked.example.date or '日期未知'} 《{ranked.example.title}》 {ranked.example.quote}"
-        )
+        if example := ranked.example:
+            typer.echo(f"    {example.date or '日期未知'} 《{example.title}》 {example.quote}")
     for n, item in enumerate(
         result.items if not result.ranked else [], start=(result.page - 1) * result.page_size + 1
     ):

@@ -267,6 +267,7 @@ def archive_to_dict(result: ArchiveResult) -> dict:
 
 
 KIND_WORDS = {
+    "term": "关键词",
     "person": "人物",
     "reporter": "记者",
     "place": "地点",
@@ -304,8 +305,8 @@ def _archive_item(item: ArchiveItem, terms: Sequence[str]) -> str:
 
 def archive_items_html(result: ArchiveResult) -> str:
     """An archive answer's list: what was counted, the page (or the chosen month) of its stories,
-    each with its quoted sentence and reprints; for a "most" or "entities" question the ranking
-    first."""
+    each with its quoted sentence and reprints; for a "most", "entities" or "compare" question
+    the ranking first."""
     head = [f"共 <strong>{result.stories}</strong> 篇报道"]
     if result.articles != result.stories:
         head.append(f"{result.articles} 篇文章（转载合并）")
@@ -313,7 +314,7 @@ def archive_items_html(result: ArchiveResult) -> str:
         month_stories = dict(result.months).get(result.month, 0)
         head.append(f"{html.escape(result.month)}：{month_stories} 篇")
     pages = -(-dict(result.months).get(result.month, 0) // result.page_size) if result.month else result.pages
-    if result.asked not in ("most", "entities"):
+    if result.asked not in ("most", "entities", "compare"):
         head.append(f"第 {result.page}/{max(1, pages)} 页")
     summary = f'<div class="nqa-archive-head">{" · ".join(head)}</div>'
     counted = f'<div class="nqa-meta">统计口径：{html.escape(result.counted)}</div>'

@@ -35,7 +35,13 @@ __all__ = [
 
 PAGE_SIZE = 20  # items per page of a list
 TEXT_ITEMS = 10  # items quoted in the answer text; the rest are in the result (and the UI's pages)
-_KIND_WORDS = {"reporter": "记者", "person": "人物", "place": "地点", "organisation": "机构"}
+_KIND_WORDS = {
+    "reporter": "记者",
+    "person": "人物",
+    "place": "地点",
+    "organisation": "机构",
+    "term": "关键词",
+}
 _PERIODS = {"month": "月份", "year": "年份"}
 
 
@@ -57,7 +63,7 @@ class RankedEntity:
     category: str  # 镇, 公司… for places and organisations
     stories: int  # stories that name it (reprints once)
     articles: int
-    example: ArchiveItem  # the first story naming it, with the sentence
+    example: ArchiveItem | None  # the first story naming it, with the sentence (None: no story)
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,7 @@ class ArchiveResult:
     ambiguous: list[str] = field(default_factory=list)  # names that may mean several people
     month: str | None = None  # the month the items were restricted to (a chart bar's)
     period: str = ""  # "month" or "year" for 哪个月…最多: the periods are what is ranked
+    by_month: bool = False  # the answer text gives the count month by month (每个月有多少篇…)
 
     @property
     def pages(self) -> int:
@@ -129,6 +136,8 @@ def catalog_result(
         return _busiest(catalog, question, parsed, window, page_size)
     if parsed.asked in (Asked.MOST, Asked.ENTITIES):
         return _ranking(catalog, question, parsed, window, page_size)
+    if parsed.asked is Asked.COMPARE:
+        return _compared(catalog, question, parsed, window, page_size)
     return _listing(catalog, question, parsed, window, max(1, page), page_size, month)
 
 
@@ -250,6 +259,7 @@ def _listing(
         page_size=page_size,
         ambiguous=_ambiguous(catalog, parsed.terms),
         month=month,
+        by_month=parsed.by_month,
     )
 
 
@@ -328,6 +338,44 @@ def _ranking(
     )
 
 
+def _compared(
+    catalog: Catalog, question: str, parsed: ArchiveQuestion, window: DateRange | None, page_size: int
+) -> ArchiveResult:
+    """人工智能和新质生产力哪个报道得多: each term's stories counted apart, ranked as a MOST answer
+    ranks names, each with its first story cited; a term no story names is ranked last, uncited."""
+    each = [
+        _listing(catalog, question, replace(parsed, asked=Asked.COUNT, terms=(term,)), window, 1, 1, None)
+        for term in parsed.terms
+    ]
+    ranked = sorted(
+        (
+            RankedEntity(term, "term", "", r.stories, r.articles, r.items[0] if r.items else None)
+            for term, r in zip(parsed.terms, each, strict=True)
+        ),
+        key=lambda r: -r.stories,
+    )
+    counted = "按关键词分别统计提到它的报道篇数（标题或正文逐字出现，转载只计一次）"
+    if window is not None:
+        counted += f"；时间范围：{written(window)}"
+    return ArchiveResult(
+        question=question,
+        asked=parsed.asked.value,
+        terms=parsed.terms,
+        counted=counted,
+        window=window.iso() if window else None,
+        articles=sum(r.articles for r in each),
+        stories=sum(r.stories for r in each),
+        mentions=0,
+        undated=sum(r.undated for r in each),
+        dates_known=catalog.dated,
+        months=[],
+        items=[r.example for r in ranked if r.example],
+        page=1,
+        page_size=page_size,
+        ranked=ranked,
+    )
+
+
 def cite(retriever: Retriever, item: ArchiveItem) -> PassageHit:
     """The passage (the sentence's paragraph) a citation of `item` points to."""
     start, end = item.span or (0, 0)
@@ -358,11 +406,20 @@ def archive_text(result: ArchiveResult) -> tuple[str, str | None, list[ArchiveIt
         )
     cited = result.items[:TEXT_ITEMS]
     head = ""
-    if result.asked in ("most", "entities"):
+    if result.asked in ("most", "entities", "compare"):
         if not result.ranked:
             return f"没有找到可以统计的条目。（{result.counted}）", None, []
         best = result.ranked[0]
-        if result.asked == "entities":
+        if result.asked == "compare":
+            tied = [r.name for r in result.ranked if r.stories == best.stories]
+            short = "、".join(tied)
+            if not best.stories:
+                short, lead = None, f"没有报道提到{'、'.join(r.name for r in result.ranked)}"
+            elif len(tied) > 1:
+                lead = f"{short}一样多，各{best.stories}篇报道"
+            else:
+                lead = f"{best.name}更多，{best.stories}篇报道"
+        elif result.asked == "entities":
             short = "、".join(r.name for r in result.ranked[:TEXT_ITEMS])
             shown = f"，按报道篇数列出前{len(result.ranked)}个" if result.named > len(result.ranked) else ""
             more = "等" if result.named > TEXT_ITEMS else ""
@@ -377,8 +434,9 @@ def archive_text(result: ArchiveResult) -> tuple[str, str | None, list[ArchiveIt
             )
         ranking = "；".join(f"{r.name}（{r.stories}篇）" for r in result.ranked)
         head = f"{lead}。依次是：{ranking}。\n统计口径：{result.counted}。"
-        lines = [_line(r.example, n) for n, r in enumerate(result.ranked[:TEXT_ITEMS], 1)]
-        return head + "\n\n" + "\n".join(lines), short, [r.example for r in result.ranked[:TEXT_ITEMS]]
+        examples = [r.example for r in result.ranked[:TEXT_ITEMS] if r.example]
+        lines = [_line(example, n) for n, example in enumerate(examples, 1)]
+        return head + "\n\n" + "\n".join(lines), short, examples
     what = "、".join(f"“{t}”" for t in result.terms)
     about = f"提到{what}" if what else ""  # no terms: every story of the time asked
     short = f"{result.stories}篇"
@@ -394,6 +452,8 @@ def archive_text(result: ArchiveResult) -> tuple[str, str | None, list[ArchiveIt
         head = f"{what}的时间线：共{result.stories}篇报道{grouped}，按日期排列。"
     else:
         head = f"共有{result.stories}篇报道{about}{grouped}。"
+    if result.by_month and result.months:
+        head += "按月：" + "；".join(f"{m[:4]}年{int(m[5:])}月{n}篇" for m, n in result.months) + "。"
     head += f"\n统计口径：{result.counted}。"
     if result.undated:
         head += f"\n另有{result.undated}篇{about and about + '的'}文章没有发布日期，未计入。"

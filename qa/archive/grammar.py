@@ -7,6 +7,7 @@ A small grammar of Chinese question forms, each a regular expression over the qu
     most      哪位记者发稿最多？  哪些镇被报道得最多？  提到最多的国家是哪个？
               哪个月提到人工智能的报道最多？  哪一年报道乡村振兴最多？
     entities  报道中提到了哪些人？  有哪些记者？  2024年的报道提到了哪些国家？
+    compare   人工智能和新质生产力哪个被报道得更多？
     timeline  乔俊杰今年参加了哪些活动，按时间排列？  苏陕协作的时间线
 
 What is left of the question once its form, its time expression and its filler words are taken
@@ -29,6 +30,7 @@ class Asked(Enum):
     LIST = "list"
     MOST = "most"
     ENTITIES = "entities"  # every entity of a kind the stories name, by coverage
+    COMPARE = "compare"  # each term's stories, counted apart: 人工智能和新质生产力哪个报道得多
     TIMELINE = "timeline"
 
 
@@ -42,6 +44,7 @@ class ArchiveQuestion:
     ranked: str = ""
     category: str = ""
     mentions: bool = False  # count how often the terms are mentioned (提到几次), not articles
+    by_month: bool = False  # 每个月有多少篇…: the count month by month too
     top: int = 10  # how many a MOST answer names
 
 
@@ -61,6 +64,11 @@ _LIST = re.compile(
 )
 # A ranking ranks coverage (被报道得最多, 发稿最多, 提到最多): 哪个市人口最多 asks about the world.
 _COVERAGE = re.compile(rf"{_REPORT}|{_REPORT_VERB}|发稿")
+_COMPARE = re.compile(
+    rf"(?:哪个|哪一个|谁)(?:被)?{_REPORT_VERB}?(?:得|的)?(?:更多|多|次数更多|更频繁)|(?:更多|多)还是(?:更)?少"
+    rf"|还是[^？?]*?{_REPORT_VERB}(?:得|的)?(?:更多|多)"
+)
+_PER_MONTH = re.compile(r"每个?月|各月|逐月|按月|每一个月")
 _TIMELINE = re.compile(r"按(?:时间|日期)|时间(?:线|轴|顺序)|先后顺序|历次|大事记")
 _MOST = re.compile(r"最多|最频繁|最常|最多次|次数最多|排名|排行|前(?:[一二三四五六七八九十]|\d+)(?:名|位|个)")
 _NOUNS = "镇|乡|街道|村|社区|区|县|市|省|国家|城市|地方|河|湖"
@@ -103,11 +111,14 @@ _FILLER = frozenset(
         "中 里 上 在 发稿 记者 作者 通讯员 人物 领导 官员 谁 人 镇 乡 街道 村 "
         "社区 区 县 市 省 国家 城市 地方 地区 河 湖 公司 企业 集团 医院 学校 领导人 "
         "大学 单位 机构 部门 组织 银行 协会 名 位 数量 篇数 统计 分别 各 每 "
-        "做 做过 哪些人 哪里 哪儿 哪个月 哪月 哪一年 哪年 月 年 几月 "
+        "做 做过 哪些人 哪里 哪儿 哪个月 哪月 哪一年 哪年 月 年 几月 每个 每月 各月 逐月 按月 "
+        "哪个 哪一个 更 更多 多 少 频繁 更频繁 相比 比较 "
     ).split()
 )
 # Words that separate terms: 苏陕协作和乡村振兴 asks for both.
-_SEPARATORS = frozenset({"和", "与", "以及", "及", "或"} | set("、，。？！?!,.；;：:“”\"'《》（）()【】"))
+_SEPARATORS = frozenset(
+    {"和", "与", "以及", "及", "或", "还是"} | set("、，。？！?!,.；;：:“”\"'《》（）()【】")
+)
 Cut = Callable[[str], list[str]]  # text -> its words (jieba's default mode)
 
 
@@ -141,6 +152,10 @@ def parse_archive_question(question: str, cut: Cut, timed: bool = False) -> Arch
             return ArchiveQuestion(
                 Asked.ENTITIES, _terms(question, cut), ranked=ranked, category=category, top=ENTITY_LIST_TOP
             )
+    # Two subjects or more, each counted apart: one alone is compared with nothing.
+    if _COMPARE.search(question) and _COVERAGE.search(question):
+        terms = _terms(question, cut)
+        return ArchiveQuestion(Asked.COMPARE, terms) if len(terms) >= 2 else None
     # A timeline or a mention count needs its subject: 按时间排列 alone asks for nothing.
     if _TIMELINE.search(question):
         terms = _terms(question, cut)
@@ -149,7 +164,7 @@ def parse_archive_question(question: str, cut: Cut, timed: bool = False) -> Arch
         terms = _terms(question, cut)
         return ArchiveQuestion(Asked.COUNT, terms, mentions=True) if terms else None
     if _COUNT.search(question):
-        return ArchiveQuestion(Asked.COUNT, _terms(question, cut))
+        return ArchiveQuestion(Asked.COUNT, _terms(question, cut), by_month=bool(_PER_MONTH.search(question)))
     # A list needs a subject or a time: 哪些报道 alone asks for nothing, 1月1日有哪些新闻 for
     # every story of that day.
     if _LIST.search(question):

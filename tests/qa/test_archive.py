@@ -48,6 +48,9 @@ def cut(text: str) -> list[str]:
         ("哪些报道提到了中国式现代化和上海？", Asked.LIST, ("中国式现代化", "上海")),
         ("有哪些关于防汛的报道？", Asked.LIST, ("防汛",)),
         ("列出提到雪的报道", Asked.LIST, ("雪",)),  # one character, but what is reported
+        ("人工智能和新质生产力哪个被报道得更多？", Asked.COMPARE, ("人工智能", "新质生产力")),
+        ("乔俊杰还是恽淇丞被提到得多？", Asked.COMPARE, ("乔俊杰", "恽淇丞")),
+        ("每个月有多少篇报道提到人工智能？", Asked.COUNT, ("人工智能",)),
         ("关于雪的报道有几篇", Asked.COUNT, ("雪",)),
         ("哪几篇涉及苏陕协作的文章？", Asked.LIST, ("苏陕协作",)),
         ("哪几篇报道提到了乡村振兴？", Asked.LIST, ("乡村振兴",)),
@@ -359,6 +362,21 @@ def test_national_news_has_no_bylines_and_lists_its_countries(archive) -> None:
     assert all(r.category == "国家" for r in countries.ranked)
     text, short, _ = archive_text(countries)
     assert text.startswith(f"{short}等，共{countries.named}个地点，按报道篇数列出前30个。")
+
+
+@needs_archive
+def test_a_comparison_and_a_month_by_month_count_equal_a_plain_scan(archive) -> None:
+    catalog, rows = archive
+    compared = catalog_result(catalog, TOKENIZER, "人工智能和新质生产力哪个被报道得更多？")
+    counts = {r.name: r.stories for r in compared.ranked}
+    assert counts == {term: len(scan(rows, term)) for term in ("人工智能", "新质生产力")}
+    text, short, _ = archive_text(compared)
+    assert short == max(counts, key=counts.get) and text.startswith(f"{short}更多，{counts[short]}篇报道")
+    monthly = catalog_result(catalog, TOKENIZER, "每个月有多少篇报道提到人工智能？")
+    assert monthly.terms == ("人工智能",)  # 每个 is no term
+    text, _, _ = archive_text(monthly)
+    june = len(scan(rows, "人工智能", "2024-06"))
+    assert f"2024年6月{june}篇" in text.split("\n")[0]
 
 
 @needs_archive

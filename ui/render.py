@@ -314,7 +314,7 @@ def archive_items_html(result: ArchiveResult) -> str:
         month_stories = dict(result.months).get(result.month, 0)
         head.append(f"{html.escape(result.month)}：{month_stories} 篇")
     pages = -(-dict(result.months).get(result.month, 0) // result.page_size) if result.month else result.pages
-    if result.asked not in ("most", "entities", "compare"):
+    if result.asked not in ("most", "entities", "compare", "first", "last"):
         head.append(f"第 {result.page}/{max(1, pages)} 页")
     summary = f'<div class="nqa-archive-head">{" · ".join(head)}</div>'
     counted = f'<div class="nqa-meta">统计口径：{html.escape(result.counted)}</div>'

@@ -16,7 +16,7 @@ from functools import lru_cache
 import numpy as np
 
 from embeddings.errors import QuestionError
-from embeddings.extract.dates import DateRange, question_date_range, written
+from embeddings.extract.dates import DateRange, parse_iso, question_date_range, written
 from embeddings.store.keywords import KeywordTokenizer
 from qa.archive.catalog import Catalog, Mention, Stories
 from qa.archive.grammar import ArchiveQuestion, Asked, parse_archive_question
@@ -138,6 +138,8 @@ def catalog_result(
         return _ranking(catalog, question, parsed, window, page_size)
     if parsed.asked is Asked.COMPARE:
         return _compared(catalog, question, parsed, window, page_size)
+    if parsed.asked in (Asked.FIRST, Asked.LAST):
+        return _first_or_last(catalog, question, parsed, window, page_size)
     return _listing(catalog, question, parsed, window, max(1, page), page_size, month)
 
 
@@ -338,6 +340,35 @@ def _ranking(
     )
 
 
+def _first_or_last(
+    catalog: Catalog, question: str, parsed: ArchiveQuestion, window: DateRange | None, page_size: int
+) -> ArchiveResult:
+    """最早提到X的报道 / 最近一篇提到X的报道: the oldest (or newest) dated story naming the terms,
+    cited; none when no dated story does."""
+    positions, undated = _scope(catalog, catalog.matching(parsed.terms), window)
+    stories = catalog.stories(positions)  # oldest first, undated last
+    dated = int((catalog.days[stories.leads] > 0).sum())
+    subject = _subject(catalog, parsed.terms)
+    index = 0 if parsed.asked is Asked.FIRST else dated - 1
+    items = [_story_item(catalog, parsed.terms, stories, subject, index)] if dated else []
+    return ArchiveResult(
+        question=question,
+        asked=parsed.asked.value,
+        terms=parsed.terms,
+        counted=_counted(parsed, subject, window),
+        window=window.iso() if window else None,
+        articles=len(positions),
+        stories=len(stories),
+        mentions=0,
+        undated=undated,
+        dates_known=catalog.dated,
+        months=catalog.month_counts(stories.leads),
+        items=items,
+        page=1,
+        page_size=page_size,
+    )
+
+
 def _compared(
     catalog: Catalog, question: str, parsed: ArchiveQuestion, window: DateRange | None, page_size: int
 ) -> ArchiveResult:
@@ -439,6 +470,19 @@ def archive_text(result: ArchiveResult) -> tuple[str, str | None, list[ArchiveIt
         return head + "\n\n" + "\n".join(lines), short, examples
     what = "、".join(f"“{t}”" for t in result.terms)
     about = f"提到{what}" if what else ""  # no terms: every story of the time asked
+    if result.asked in ("first", "last"):
+        if not result.items:
+            return (
+                f"没有{'带发布日期的' if result.stories else ''}报道{about}。（{result.counted}）",
+                None,
+                [],
+            )
+        item = result.items[0]
+        day = parse_iso(item.date)
+        short = written(DateRange(day, day))
+        word = "最早" if result.asked == "first" else "最近一篇"
+        head = f"{word}{about}的报道是{short}的《{item.title}》（共{result.stories}篇报道{about}）。"
+        return f"{head}\n统计口径：{result.counted}。\n\n{_line(item, 1)}", short, [item]
     short = f"{result.stories}篇"
     grouped = (
         f"（{result.articles}篇文章，其中同一报道的转载合为{result.stories}篇）"

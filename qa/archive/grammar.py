@@ -8,6 +8,7 @@ A small grammar of Chinese question forms, each a regular expression over the qu
               哪个月提到人工智能的报道最多？  哪一年报道乡村振兴最多？
     entities  报道中提到了哪些人？  有哪些记者？  2024年的报道提到了哪些国家？
     compare   人工智能和新质生产力哪个被报道得更多？
+    first     嫦娥六号第一次出现在报道中是什么时候？  最近一篇提到台风的报道是哪天？
     timeline  乔俊杰今年参加了哪些活动，按时间排列？  苏陕协作的时间线
 
 What is left of the question once its form, its time expression and its filler words are taken
@@ -31,6 +32,8 @@ class Asked(Enum):
     MOST = "most"
     ENTITIES = "entities"  # every entity of a kind the stories name, by coverage
     COMPARE = "compare"  # each term's stories, counted apart: 人工智能和新质生产力哪个报道得多
+    FIRST = "first"  # the oldest story naming the terms: 嫦娥六号第一次出现在报道中是什么时候
+    LAST = "last"  # the newest dated one: 最近一篇提到台风的报道是哪天
     TIMELINE = "timeline"
 
 
@@ -68,6 +71,9 @@ _COMPARE = re.compile(
     rf"(?:哪个|哪一个|谁)(?:被)?{_REPORT_VERB}?(?:得|的)?(?:更多|多|次数更多|更频繁)|(?:更多|多)还是(?:更)?少"
     rf"|还是[^？?]*?{_REPORT_VERB}(?:得|的)?(?:更多|多)"
 )
+_IN_REPORTS = re.compile(rf"{_REPORT}[中里上]")
+_FIRST = re.compile(r"第一次|首次|最早")
+_LAST = re.compile(r"最近一次|最后一次|最近一篇|最新一篇|最后一篇|最晚|最新的")
 _PER_MONTH = re.compile(r"每个?月|各月|逐月|按月|每一个月")
 _TIMELINE = re.compile(r"按(?:时间|日期)|时间(?:线|轴|顺序)|先后顺序|历次|大事记")
 _MOST = re.compile(r"最多|最频繁|最常|最多次|次数最多|排名|排行|前(?:[一二三四五六七八九十]|\d+)(?:名|位|个)")
@@ -112,7 +118,7 @@ _FILLER = frozenset(
         "社区 区 县 市 省 国家 城市 地方 地区 河 湖 公司 企业 集团 医院 学校 领导人 "
         "大学 单位 机构 部门 组织 银行 协会 名 位 数量 篇数 统计 分别 各 每 "
         "做 做过 哪些人 哪里 哪儿 哪个月 哪月 哪一年 哪年 月 年 几月 每个 每月 各月 逐月 按月 "
-        "哪个 哪一个 更 更多 多 少 频繁 更频繁 相比 比较 "
+        "哪个 哪一个 更 更多 多 少 频繁 更频繁 相比 比较 时候 一次 一篇 日子 "
     ).split()
 )
 # Words that separate terms: 苏陕协作和乡村振兴 asks for both.
@@ -152,6 +158,11 @@ def parse_archive_question(question: str, cut: Cut, timed: bool = False) -> Arch
             return ArchiveQuestion(
                 Asked.ENTITIES, _terms(question, cut), ranked=ranked, category=category, top=ENTITY_LIST_TOP
             )
+    # The first or the last story of a subject: 第一次出现在报道中, 最近一篇提到台风的报道.
+    for asked, pattern in ((Asked.LAST, _LAST), (Asked.FIRST, _FIRST)):
+        if pattern.search(question) and _COVERAGE.search(question):
+            terms = _terms(pattern.sub("", question), cut)
+            return ArchiveQuestion(asked, terms) if terms else None
     # Two subjects or more, each counted apart: one alone is compared with nothing.
     if _COMPARE.search(question) and _COVERAGE.search(question):
         terms = _terms(question, cut)
@@ -184,6 +195,7 @@ def _category_asked(ranked: str, question: str) -> tuple[str, str]:
 
 def _terms(question: str, cut: Cut) -> tuple[str, ...]:
     """Runs of the question's words that are not form words: 报道苏陕协作的文章 -> (苏陕协作,)."""
+    question = _IN_REPORTS.sub("", question)  # 出现在报道中是…: jieba cuts 中是 as a word
     terms, run = [], ""
     named = after_verb = False  # named: the run is the object of 提到 / 关于 / 报道 (了)
     for word in [*cut(question), "。"]:

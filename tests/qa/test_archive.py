@@ -51,6 +51,8 @@ def cut(text: str) -> list[str]:
         ("人工智能和新质生产力哪个被报道得更多？", Asked.COMPARE, ("人工智能", "新质生产力")),
         ("乔俊杰还是恽淇丞被提到得多？", Asked.COMPARE, ("乔俊杰", "恽淇丞")),
         ("每个月有多少篇报道提到人工智能？", Asked.COUNT, ("人工智能",)),
+        ("嫦娥六号第一次出现在报道中是什么时候？", Asked.FIRST, ("嫦娥六号",)),
+        ("最近一篇提到台风的报道是哪天？", Asked.LAST, ("台风",)),
         ("关于雪的报道有几篇", Asked.COUNT, ("雪",)),
         ("哪几篇涉及苏陕协作的文章？", Asked.LIST, ("苏陕协作",)),
         ("哪几篇报道提到了乡村振兴？", Asked.LIST, ("乡村振兴",)),
@@ -377,6 +379,19 @@ def test_a_comparison_and_a_month_by_month_count_equal_a_plain_scan(archive) -> 
     text, _, _ = archive_text(monthly)
     june = len(scan(rows, "人工智能", "2024-06"))
     assert f"2024年6月{june}篇" in text.split("\n")[0]
+
+
+@needs_archive
+@pytest.mark.parametrize("term", ["嫦娥六号", "台风", "秦岭站"])
+def test_the_first_and_the_last_story_equal_a_plain_scan(archive, term: str) -> None:
+    catalog, rows = archive
+    days = sorted(r["date"] for r in rows if r["id"] in scan(rows, term))
+    first = catalog_result(catalog, TOKENIZER, f"{term}第一次出现在报道中是什么时候？")
+    last = catalog_result(catalog, TOKENIZER, f"最近一篇提到{term}的报道是哪天？")
+    assert (first.items[0].date, last.items[0].date) == (days[0], days[-1])
+    text, short, items = archive_text(last)
+    assert text.startswith(f"最近一篇提到“{term}”的报道是{short}的《{items[0].title}》")
+    assert term in items[0].quote or term in items[0].title
 
 
 @needs_archive

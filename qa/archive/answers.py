@@ -388,16 +388,19 @@ def _compared(
     counted = "按关键词分别统计提到它的报道篇数（标题或正文逐字出现，转载只计一次）"
     if window is not None:
         counted += f"；时间范围：{written(window)}"
+    # The whole: the stories naming any of the terms, each once.
+    any_term = np.unique(np.concatenate([catalog.containing(term) for term in parsed.terms]))
+    positions, undated = _scope(catalog, any_term, window)
     return ArchiveResult(
         question=question,
         asked=parsed.asked.value,
         terms=parsed.terms,
         counted=counted,
         window=window.iso() if window else None,
-        articles=sum(r.articles for r in each),
-        stories=sum(r.stories for r in each),
+        articles=len(positions),
+        stories=len(catalog.stories(positions)),
         mentions=0,
-        undated=sum(r.undated for r in each),
+        undated=undated,
         dates_known=catalog.dated,
         months=[],
         items=[r.example for r in ranked if r.example],

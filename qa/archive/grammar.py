@@ -72,9 +72,14 @@ _COMPARE = re.compile(
     rf"|还是[^？?]*?{_REPORT_VERB}(?:得|的)?(?:更多|多)"
 )
 _IN_REPORTS = re.compile(rf"{_REPORT}[中里上]")
+# The stories asked about outright: 他第一次出现在电视上是什么时候 asks about the world.
+_OF_STORIES = re.compile(rf"{_REPORT}|提到|提及")
+# …asking when, or which story: 哪位作家在文章中第一次使用了… asks about the world.
+_WHEN_OR_WHICH = re.compile(r"什么时候|何时|哪一?天|哪一?年|哪个月|几月|几号|日期|哪一?篇|哪一?条|是什么")
 _FIRST = re.compile(r"第一次|首次|最早")
 _LAST = re.compile(r"最近一次|最后一次|最近一篇|最新一篇|最后一篇|最晚|最新的")
 _PER_MONTH = re.compile(r"每个?月|各月|逐月|按月|每一个月")
+_ABOUT_THE_WORLD = re.compile(r"为什么|为何|怎么|如何|哪个|哪一个")  # 为什么需要第二个时间线
 _TIMELINE = re.compile(r"按(?:时间|日期)|时间(?:线|轴|顺序)|先后顺序|历次|大事记")
 _MOST = re.compile(r"最多|最频繁|最常|最多次|次数最多|排名|排行|前(?:[一二三四五六七八九十]|\d+)(?:名|位|个)")
 _NOUNS = "镇|乡|街道|村|社区|区|县|市|省|国家|城市|地方|河|湖"
@@ -160,15 +165,15 @@ def parse_archive_question(question: str, cut: Cut, timed: bool = False) -> Arch
             )
     # The first or the last story of a subject: 第一次出现在报道中, 最近一篇提到台风的报道.
     for asked, pattern in ((Asked.LAST, _LAST), (Asked.FIRST, _FIRST)):
-        if pattern.search(question) and _COVERAGE.search(question):
+        if pattern.search(question) and _OF_STORIES.search(question) and _WHEN_OR_WHICH.search(question):
             terms = _terms(pattern.sub("", question), cut)
             return ArchiveQuestion(asked, terms) if terms else None
     # Two subjects or more, each counted apart: one alone is compared with nothing.
-    if _COMPARE.search(question) and _COVERAGE.search(question):
+    if _COMPARE.search(question) and _OF_STORIES.search(question):
         terms = _terms(question, cut)
         return ArchiveQuestion(Asked.COMPARE, terms) if len(terms) >= 2 else None
     # A timeline or a mention count needs its subject: 按时间排列 alone asks for nothing.
-    if _TIMELINE.search(question):
+    if _TIMELINE.search(question) and not _ABOUT_THE_WORLD.search(question):
         terms = _terms(question, cut)
         return ArchiveQuestion(Asked.TIMELINE, terms) if terms else None
     if _MENTION_COUNT.search(question):

@@ -88,6 +88,10 @@ def test_what_most_questions_rank() -> None:
         "乔俊杰参加了哪些活动？",
         "他还参加了哪些活动？",
         "哪些国家领导人发表了祝贺的消息？",  # who sent messages, not a list of stories
+        "哪位作家在他的文章中第一次公开使用了这个称谓？",  # who, not when a story first said it
+        "他第一次出现在电视上是什么时候？",
+        "为什么需要第二个时间线？",
+        "哪个时间线在第四个尺度中得到了进一步扩展？",
     ],
 )
 def test_questions_about_content_are_not_archive_questions(question: str) -> None:

@@ -214,13 +214,18 @@ def _in_year(year: int, month: str | None, day: str | None) -> DateRange | None:
     return _single_day(_valid_day(year, int(month), int(day)))
 
 
+def _year_of(match: re.Match[str], anchor: date | None) -> int | None:
+    """The year a match writes (2024年) or names (去年), else the anchor's; None without an anchor."""
+    if match["year"] is not None:
+        return int(match["year"])
+    if anchor is None:
+        return None
+    return anchor.year + (_YEAR_WORDS[match["rel_year"]] if match["rel_year"] else 0)
+
+
 def _resolve_calendar(match: re.Match[str], anchor: date | None) -> DateRange | None:
     """2024年 / 2024年6月(份) / 2024年6月28日 / 去年6月 / 今年上半年 / 2024年下半年."""
-    if match["year"] is not None:
-        year = int(match["year"])
-    elif anchor is not None:
-        year = anchor.year + _YEAR_WORDS[match["rel_year"]]
-    else:
+    if (year := _year_of(match, anchor)) is None:
         return None
     if match["half"] is not None:
         first, last = (1, 6) if match["half"] == "上" else (7, 12)
@@ -233,11 +238,7 @@ _QUARTER_NUMBERS = {"一": 1, "二": 2, "三": 3, "四": 4, "1": 1, "2": 2, "3":
 
 def _resolve_part_of_year(match: re.Match[str], anchor: date | None) -> DateRange | None:
     """上半年 / 一季度 / 第三季度 / 前三季度 / 去年四季度: of the year named, else the anchor's."""
-    if match["year"] is not None:
-        year = int(match["year"])
-    elif anchor is not None:
-        year = anchor.year + (_YEAR_WORDS[match["rel_year"]] if match["rel_year"] else 0)
-    else:
+    if (year := _year_of(match, anchor)) is None:
         return None
     if match["half"] is not None:
         first, last = (1, 6) if match["half"] == "上" else (7, 12)
@@ -256,11 +257,7 @@ _HOLIDAYS |= {"端午": "端午", "中秋": "中秋", "国庆": "国庆节"}
 
 def _resolve_holiday(match: re.Match[str], anchor: date | None) -> DateRange | None:
     """国庆假期 / 春节期间 / 2024年五一假期: the days off of that holiday around the year's."""
-    if match["year"] is not None:
-        year = int(match["year"])
-    elif anchor is not None:
-        year = anchor.year + (_YEAR_WORDS[match["rel_year"]] if match["rel_year"] else 0)
-    else:
+    if (year := _year_of(match, anchor)) is None:
         return None
     name = next(h.value for h in Holiday if h.chinese == _HOLIDAYS[match["holiday"]])
     days = sorted(

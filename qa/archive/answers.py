@@ -300,7 +300,6 @@ def _ranking(
     catalog: Catalog, question: str, parsed: ArchiveQuestion, window: DateRange | None, page_size: int
 ) -> ArchiveResult:
     allowed, undated = _scope(catalog, catalog.matching(parsed.terms), window)
-    ranked_stories = catalog.stories(allowed)
     allowed_mask = np.zeros(len(catalog.articles), dtype=bool)
     allowed_mask[allowed] = True
     ranked = []
@@ -318,44 +317,30 @@ def _ranking(
     counted = f"按{label}统计提到它的报道篇数（转载只计一次）"
     if parsed.terms:
         counted += f"；只计含“{'、'.join(parsed.terms)}”的报道"
-    if window is not None:
-        counted += f"；时间范围：{written(window)}"
-    return ArchiveResult(
-        question=question,
-        asked=parsed.asked.value,
-        terms=parsed.terms,
-        counted=counted,
-        window=window.iso() if window else None,
-        articles=len(allowed),
-        stories=len(ranked_stories),
-        mentions=0,
-        undated=undated,
-        dates_known=catalog.dated,
-        months=catalog.month_counts(ranked_stories.leads),
-        items=[r.example for r in ranked],
-        page=1,
-        page_size=page_size,
-        ranked=ranked,
-        named=len(every),
+    return _ranked_result(
+        catalog, question, parsed, window, page_size, counted, allowed, undated, ranked, len(every)
     )
 
 
-def _first_or_last(
-    catalog: Catalog, question: str, parsed: ArchiveQuestion, window: DateRange | None, page_size: int
+def _ranked_result(
+    catalog: Catalog,
+    question: str,
+    parsed: ArchiveQuestion,
+    window: DateRange | None,
+    page_size: int,
+    counted: str,
+    positions: np.ndarray,
+    undated: int,
+    ranked: list[RankedEntity],
+    named: int = 0,
 ) -> ArchiveResult:
-    """最早提到X的报道 / 最近一篇提到X的报道: the oldest (or newest) dated story naming the terms,
-    cited; none when no dated story does."""
-    positions, undated = _scope(catalog, catalog.matching(parsed.terms), window)
-    stories = catalog.stories(positions)  # oldest first, undated last
-    dated = int((catalog.days[stories.leads] > 0).sum())
-    subject = _subject(catalog, parsed.terms)
-    index = 0 if parsed.asked is Asked.FIRST else dated - 1
-    items = [_story_item(catalog, parsed.terms, stories, subject, index)] if dated else []
+    """A ranking's result: the `ranked` names (or terms) over the stories of `positions`."""
+    stories = catalog.stories(positions)
     return ArchiveResult(
         question=question,
         asked=parsed.asked.value,
         terms=parsed.terms,
-        counted=_counted(parsed, subject, window),
+        counted=counted + (f"；时间范围：{written(window)}" if window is not None else ""),
         window=window.iso() if window else None,
         articles=len(positions),
         stories=len(stories),
@@ -363,10 +348,27 @@ def _first_or_last(
         undated=undated,
         dates_known=catalog.dated,
         months=catalog.month_counts(stories.leads),
-        items=items,
+        items=[r.example for r in ranked if r.example],
         page=1,
         page_size=page_size,
+        ranked=ranked,
+        named=named,
     )
+
+
+def _first_or_last(
+    catalog: Catalog, question: str, parsed: ArchiveQuestion, window: DateRange | None, page_size: int
+) -> ArchiveResult:
+    """最早提到X的报道 / 最近一篇提到X的报道: the oldest (or newest) dated story naming the terms, as
+    the one-story page of their listing (oldest first, undated last); none when no dated story does."""
+    first = _listing(catalog, question, parsed, window, 1, 1, None)
+    dated = sum(n for _, n in first.months)
+    if not dated:
+        return replace(first, items=[], page_size=page_size)
+    last = (
+        _listing(catalog, question, parsed, window, dated, 1, None) if parsed.asked is Asked.LAST else first
+    )
+    return replace(last, page=1, page_size=page_size)
 
 
 def _compared(
@@ -386,28 +388,10 @@ def _compared(
         key=lambda r: -r.stories,
     )
     counted = "按关键词分别统计提到它的报道篇数（标题或正文逐字出现，转载只计一次）"
-    if window is not None:
-        counted += f"；时间范围：{written(window)}"
     # The whole: the stories naming any of the terms, each once.
     any_term = np.unique(np.concatenate([catalog.containing(term) for term in parsed.terms]))
     positions, undated = _scope(catalog, any_term, window)
-    return ArchiveResult(
-        question=question,
-        asked=parsed.asked.value,
-        terms=parsed.terms,
-        counted=counted,
-        window=window.iso() if window else None,
-        articles=len(positions),
-        stories=len(catalog.stories(positions)),
-        mentions=0,
-        undated=undated,
-        dates_known=catalog.dated,
-        months=[],
-        items=[r.example for r in ranked if r.example],
-        page=1,
-        page_size=page_size,
-        ranked=ranked,
-    )
+    return _ranked_result(catalog, question, parsed, window, page_size, counted, positions, undated, ranked)
 
 
 def cite(retriever: Retriever, item: ArchiveItem) -> PassageHit:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import Enum
 
 from embeddings.extract.entities import tag_words
@@ -86,8 +87,9 @@ def classify(question: str) -> QuestionType:
 
 # What an answer of each kind holds at least, so that a span without it cannot answer: a number
 # (or 首, for 第几次), a time word, a noun. Of the training sets' gold answers to the questions
-# shaped so, 12 of 4,484 lack it (place 1 of 1,409, person 2 of 1,267, date 7 of 1,269, number
-# 2 of 539: bench/answer_shapes.py), while a span such as 闭幕 for 在哪里举行 is no place at all.
+# shaped so (ratios, lengths of time and counts of a thing below included), 16 of 4,487 lack it
+# (place 1 of 1,409, person 3 of 1,267, date 7 of 1,269, number 5 of 542: bench/answer_shapes.py),
+# while a span such as 闭幕 for 在哪里举行 is no place at all.
 _OTHER_ASKED = re.compile(r"谁|哪|什么|何|怎")
 _DIGITS = "0-9０-９零〇一二两三四五六七八九十百千万亿几"
 _NUMERAL = re.compile(f"[{_DIGITS}数半双首]")
@@ -117,15 +119,21 @@ def _holds_day(span: str) -> bool:
 
 
 def answer_shape(question: str) -> Callable[..., bool] | None:
-    """Whether a span (and the text `before` it) is of the shape the question asks for (a number
-    for 多少, a time for 何时, a noun for 谁 and 哪里, not a deputy's name for 谁是市长), or None
-    when the question asks for no particular shape: `shape(span, before="") -> bool`."""
+    """Whether a span (with the passage's text `before` and `after` it) is of the shape the
+    question asks for (a number for 多少, a ratio for 占比多少, a time for 何时, a noun for 谁 and
+    哪里, not a deputy's name for 谁是市长, the number of the thing counted for 多少灯笼), or None
+    when the question asks for no particular shape: `shape(span, before="", after="") -> bool`."""
     kind = classify(question)
     # 多少公里 / 几个 / 第几 ask for a number; 编号是多少 may be KK, 有多大 a region, 哪几个 a list,
     # and beside another question word 几 asks nothing (为未来几年…奠下基础的是哪位球员).
     counted = _asked_unit(question) or "第几" in question
-    if kind is QuestionType.NUMBER and counted and not _OTHER_ASKED.search(question):
-        holds = _NUMERAL.search
+    plain = not _OTHER_ASKED.search(question)
+    counting = None
+    if kind is QuestionType.NUMBER and plain and _RATIO_ASKED.search(question):
+        holds = _RATIO.search
+    elif kind is QuestionType.NUMBER and counted and plain:
+        holds = _holds_duration(question) or _NUMERAL.search
+        counting = _counting(question)
     elif kind is QuestionType.DATE:
         holds = _holds_day if _DAY_ASKED.search(question) else _holds_time
     elif kind in (QuestionType.PERSON, QuestionType.PLACE):
@@ -138,7 +146,82 @@ def answer_shape(question: str) -> Callable[..., bool] | None:
         if kind is QuestionType.PERSON
         else ()
     )
-    return lambda span, before="": bool(holds(span)) and not (deputies and before.endswith(deputies))
+
+    def shape(span: str, before: str = "", after: str = "") -> bool:
+        if not holds(span) or (deputies and before.endswith(deputies)):
+            return False
+        # 多少灯笼, where the passage counts 灯笼 (5万多个灯笼): the span is a count of 灯笼, maybe
+        # with words between (2条巴士路线), not another number of the sentence (12条主要巷道).
+        return counting is None or counting.fits(span, before + span + after, after)
+
+    return shape
+
+
+# A ratio is asked (占比多少, 比例是多少, 占全国面积的多少, 几倍, 几成); 占地多少 asks an area. A
+# ratio answer holds a percentage, a fraction, 成 or 倍. All 10 such training questions' gold
+# answers hold one (bench/answer_shapes.py).
+_RATIO_ASKED = re.compile(
+    r"(?:比例|占比|百分比|比重|比率|份额)[^，。？]{0,4}(?:多少|几)|百分之几|几成|[几多少]倍"
+    r"|占[^地，。？]{0,12}的(?:多少|几)"
+)
+_RATIO = re.compile(rf"[%％‰]|分之|[{_DIGITS}]成|倍|[0-9]\s*/\s*[0-9]|[0-9]+比[0-9]+|半数|一半|过半|多半")
+# A length of time is asked (待了几天, 多少年, 几个小时): the answer holds that unit or one of its
+# kind (7日, 三十载), not just any number (2024年 is no count of days). Of the training sets'
+# gold answers to such questions, 1 of 82 holds none (四十七 for 多少岁).
+_DURATIONS = {
+    "天": ("天", "日", "晚", "夜", "宿"),
+    "年": ("年", "载"),
+    "岁": ("岁",),
+    "小时": ("小时", "钟头"),
+    "分钟": ("分钟",),
+    "周": ("周", "星期"),
+}
+
+
+def _holds_duration(question: str) -> Callable[[str], bool] | None:
+    # 第几天 asks an ordinal, 前几年 a time.
+    asked = re.search(r"(?:多少|(?<![第前后近这])几)个?(天|年|岁|小时|分钟|周)", question)
+    # The unit is a word of its own: 多少年轻人 asks no years.
+    if not asked or asked.end() not in {word.end for word in tag_words(question)}:
+        return None
+    units = _DURATIONS[asked.group(1)]
+    return lambda span: bool(_NUMERAL.search(span)) and any(unit in span for unit in units)
+
+
+# Measure words between a number and what it counts (5万多个灯笼, 5246名旅客).
+_MEASURES = "个名位家件条项种座所只头台辆架艘部本篇首张间处块棵株片"
+
+
+@dataclass(frozen=True)
+class _Counting:
+    """How a passage counts the noun a question asks the number of."""
+
+    noun: str
+
+    def fits(self, span: str, passage: str, after: str) -> bool:
+        """Whether `span` (followed by `after`) counts the noun, or the passage counts it nowhere
+        right after a number (then any number may answer: 5万余盏 for 多少灯笼)."""
+        counted = rf"[{_DIGITS}][{_DIGITS}余多]*\s*[{_MEASURES}]?\s*"  # 许多 counts nothing
+        if not re.search(counted + re.escape(self.noun), passage):
+            return True
+        reach = len(self.noun) + _MODIFIER + 3  # a measure word, spaces
+        count = re.search(
+            rf"{counted}(?:[^\W{_DIGITS}]|\s){{0,{_MODIFIER}}}?{re.escape(self.noun)}", span + after[:reach]
+        )
+        return count is not None and count.start() < len(span)  # the span's own count: not 2处 of 2处…，1处X
+
+
+_MODIFIER = 6  # characters between a count and what it counts at most (2条巴士路线)
+
+
+def _counting(question: str) -> _Counting | None:
+    """What a question asks the number of (多少灯笼, 多少名旅客 -> 灯笼, 旅客), or None when it
+    asks a unit (多少公里) or a measure word alone (多少个)."""
+    match = re.search(rf"(?:多少|几)[{_MEASURES}]?([\u4e00-\u9fff]+)", question)
+    words = tag_words(match.group(1)) if match else []
+    if not words or not words[0].tag.startswith("n") or len(words[0].text) < 2:
+        return None
+    return _Counting(words[0].text)
 
 
 def _asked_unit(question: str) -> str | None:

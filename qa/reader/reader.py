@@ -25,7 +25,8 @@ STRIDE = 48  # tokens shared by consecutive windows of a long passage
 # Chinese runs ~0.75 tokens a character, so 90 characters is about 70 tokens.
 MAX_QUESTION_CHARS = 90
 BATCH = 16
-# Spans of a window tried, best first, for one of the shape a question asks for (`fits`).
+# Spans of a window tried, best first, for one of the shape a question asks for (`fits`) that
+# stays on one line.
 CANDIDATES = 20
 # An article's opening credit names the outlet, not what happened: 央视网消息（新闻联播）：, 本报讯.
 # No span is read inside it, else 在哪里举行 is answered 央视网 when the passage never says where.
@@ -90,10 +91,10 @@ class Reader:
         fits: Callable[..., bool] | None = None,
     ) -> list[ReaderSpan | None]:
         """Each passage's best span (None when it has none), in the order given; spans are at
-        most `max_tokens` long (default: the card's limit). With `fits` (called with a span and
-        the passage's text before it), a passage's best span is the best one that fits among
-        each window's first CANDIDATES and overlaps none of the better ones that do not fit
-        (None when there is none)."""
+        most `max_tokens` long (default: the card's limit) and never cross a line break. With
+        `fits` (called with a span and the passage's text before and after it), a passage's best
+        span is the best one that fits among each window's first CANDIDATES and overlaps none of
+        the better ones that do not fit (None when there is none)."""
         question = question[:MAX_QUESTION_CHARS]
         windows = [
             (number, window)
@@ -114,7 +115,7 @@ class Reader:
                 offsets,
                 mask,
                 max_tokens or self.card.max_answer_tokens,
-                CANDIDATES if fits else 1,
+                CANDIDATES,
             )
             text = passages[number]
             unfit: list[tuple[int, int]] = []  # spans of the wrong shape, and what overlaps them
@@ -124,7 +125,12 @@ class Reader:
                 start, end = snap_to_text(text, span.start, span.end)
                 if start >= end or any(start < u_end and u_start < end for u_start, u_end in unfit):
                     continue
-                if fits is not None and not fits(text[start:end], text[:start]):
+                if "\n" in text[start:end]:
+                    # An answer never runs from one line into the next: a headline into its
+                    # story (18项便利措施服务保障广交会\n今天（4月9日）…), one item of a list into
+                    # another. The spans inside either line stay candidates.
+                    continue
+                if fits is not None and not fits(text[start:end], text[:start], text[end:]):
                     # 在刚刚闭幕 is no place, and 在刚刚闭幕的中央经济工作会议上 no better one.
                     unfit.append((start, end))
                     continue

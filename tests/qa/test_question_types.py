@@ -38,6 +38,16 @@ def test_classify(question: str, kind: QuestionType) -> None:
             ["6月26日—27日", "昨天", "七月初四", "十月廿一", "周三"],
             ["2024年", "3月", "来"],
         ),
+        (
+            "夏粮产量占全年粮食产量的比例是多少？",
+            ["1/5以上", "40%以上", "三分之一", "近七成", "两倍"],
+            ["2995.6亿斤", "3.3亿亩", "全年"],
+        ),
+        ("该地区占全国面积的多少？", ["约52%"], ["1267万平方公里"]),
+        ("代表团在武进待了几天？", ["两天", "6月26日—27日", "3个晚上"], ["2024年", "6月", "2"]),
+        ("苏陕协作已经持续了多少年？", ["28年", "三十载"], ["6月26日", "28"]),
+        ("这是儒略日的第几天？", ["第3", "0"], ["当天"]),  # an ordinal: any number
+        ("有多少年轻人参加了抗议？", ["2000人", "上千"], ["年轻人"]),  # 年 of 年轻人 is no unit
     ],
 )
 def test_a_span_must_have_the_shape_asked_for(
@@ -47,6 +57,26 @@ def test_a_span_must_have_the_shape_asked_for(
     assert shape is not None
     assert all(shape(span) for span in fits), [span for span in fits if not shape(span)]
     assert not any(shape(span) for span in does_not_fit), [span for span in does_not_fit if shape(span)]
+
+
+def test_a_count_of_the_thing_asked_is_the_answer_where_the_passage_counts_it() -> None:
+    shape = answer_shape("喀什古城的主要巷道上悬挂起多少灯笼？")
+    assert shape is not None
+    text = "喀什古城的12条主要巷道上悬挂起5万多个灯笼，古城夜空流光溢彩。"
+
+    def fits(span: str) -> bool:
+        start = text.index(span)
+        return shape(span, text[:start], text[start + len(span) :])
+
+    assert fits("5万多个") and fits("5万多个灯笼")
+    assert not fits("12条")  # a number of the sentence, but of the streets
+    parks = "有2处国家湿地公园，1处国家森林公园。"
+    shape = answer_shape("境内有多少处国家森林公园？")
+    assert shape("1处", parks[:10], parks[12:]) and not shape("2处", parks[:1], parks[3:])
+    # Where the passage counts no 灯笼, any number may answer (the count may be written 5万余盏).
+    assert shape("12条", "喀什古城的", "主要巷道上悬挂起灯笼")
+    # 多少公里 asks a unit, 多少个 a measure word: no noun to look for.
+    assert answer_shape("西渝高铁全长多少公里？")("739公里", "", "，连接西安和重庆")
 
 
 @pytest.mark.parametrize(

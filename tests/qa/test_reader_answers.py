@@ -9,6 +9,7 @@ from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from embeddings.errors import ModelError
@@ -94,6 +95,39 @@ def test_a_span_of_the_wrong_shape_is_never_the_answer(reader, ask) -> None:
         assert shaped.start >= unshaped.end or shaped.end <= unshaped.start
     # In an answer: 前黄浜全长多少公里 still reads the number, through qa.answer.
     assert ask("前黄浜全长多少公里？").short_answer == "2.3公里"
+
+
+def test_a_span_stays_on_one_line(reader) -> None:
+    # A news roundup's headline and its story are lines of one passage. Reading the 2024 archive,
+    # the reader's best span ran from one into the other (18项便利措施服务保障广交会\n今天（4月9日），
+    # 广州海关发布18条). Logits that rank that span first, the real tokenizer and span search:
+    # the best span that stays on a line is read instead.
+    question = "广州海关出台了多少项便利措施服务广交会？"
+    passage = "广州海关出台18项便利措施服务保障广交会\n今天（4月9日），广州海关发布18条便利措施。"
+    encoding = reader.tokenizer.encode(question, passage)
+
+    def token_at(char: int) -> int:
+        tokens = enumerate(zip(encoding.sequence_ids, encoding.offsets, strict=True))
+        return next(i for i, (sequence, (start, end)) in tokens if sequence == 1 and start <= char < end)
+
+    first, across, item = passage.index("18项"), passage.index("18条") + 2, passage.index("18项") + 2
+
+    def run(ids: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        start, end = np.zeros(ids.shape, np.float32), np.zeros(ids.shape, np.float32)
+        start[:, token_at(first)] = 9.0
+        end[:, token_at(across)] = 9.0  # the best span: 18项…\n…18条
+        end[:, token_at(item)] = 8.0  # the next best: 18项
+        return start, end
+
+    (span,) = replace(reader, run=run).read(question, [passage])
+    assert span is not None and span.text == "18项"
+
+
+def test_a_count_is_of_the_thing_asked(reader) -> None:
+    question = "喀什古城的主要巷道上悬挂起多少灯笼？"
+    passage = "新疆喀什古城的12条主要巷道上悬挂起5万多个灯笼和各色花灯，古城夜空流光溢彩。"
+    (span,) = reader.read(question, [passage], fits=answer_shape(question))
+    assert span is not None and span.text.startswith("5万多个")
 
 
 def test_abstention_counts_how_close_the_passage_is_in_meaning(sample_index, sample_settings) -> None:

@@ -76,6 +76,18 @@ def test_an_answer_never_ends_on_a_dangling_conjunction() -> None:
     assert end_at_word_edge(text, 9, 10, words, last_token=1) == 10  # never empty
 
 
+def test_an_answer_keeps_the_unit_that_its_measure_word_begins() -> None:
+    text = "本次活动为期1个月，重点面向民营企业，已持续3个小时"
+    words = KeywordTokenizer().word_spans(text)  # jieba: 1 | 个 | 月
+    # the reader's last token 个月 is cut at jieba's edge, or it points at 个 alone: 1个月 either way
+    assert text[6 : end_at_word_edge(text, 6, 9, words, last_token=2)] == "1个月"
+    assert text[6 : end_at_word_edge(text, 6, 8, words, last_token=1)] == "1个月"
+    at = text.index("3个")
+    assert text[at : end_at_word_edge(text, at, at + 2, words, last_token=1)] == "3个小时"
+    other = "共建成5个村和2个社区"  # 村 is what 5个 counts, no unit: 5个 stays
+    assert end_at_word_edge(other, 3, 5, KeywordTokenizer().word_spans(other), last_token=1) == 5
+
+
 def test_cmrc_metrics() -> None:
     assert exact_match("2.3公里。", ["2.3公里"]) == 1.0
     assert exact_match("约2.3公里", ["2.3公里"]) == 0.0

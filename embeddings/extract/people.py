@@ -271,10 +271,19 @@ def _title_before(t: _Tagged, name_start: int) -> str:
     """The title run ending right at `name_start`: unit+title parts joined by 、, or ""."""
     run_start, end = name_start, name_start
     while found := _TITLE_END.search(t.text, max(0, end - 8), end):
-        run_start = _unit_start(t, found.start())
-        before = t.words[t.word_at(run_start - 1)] if run_start else None
-        if run_start == found.start() and before and before.end == run_start and before.tag in _NAME_TAGS:
-            return ""  # 习近平主席|卓越领导: the bare title belongs to the name before it
+        part_start = _unit_start(t, found.start())
+        before = t.words[t.word_at(part_start - 1)] if part_start else None
+        if (
+            before
+            and before.end == part_start
+            and before.tag in _NAME_TAGS
+            and (part_start == found.start() or end < name_start)
+        ):
+            # A title right after a name is that name's: a bare one (习近平主席|卓越领导), and an
+            # earlier part of a run into whose unit a name runs (同马克|龙总统、欧盟委员会主席冯德莱恩:
+            # 总统 is 马克龙's, jieba having cut his name).
+            break
+        run_start = part_start
         if run_start < 1 or t.text[run_start - 1] != "、":
             break
         end = run_start - 1

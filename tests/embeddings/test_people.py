@@ -73,6 +73,9 @@ def test_national_and_foreign_leaders_from_the_2024_archive() -> None:
     assert ("金正恩", "朝鲜劳动党总书记、国务委员长", "official") in _names(
         "中共中央总书记、国家主席习近平同朝鲜劳动党总书记、国务委员长金正恩互致新年贺电"
     )
+    # 总统 after 马克龙 is his (jieba cuts 马克|龙), not the first part of the next name's run.
+    titles = {title for _, title, _ in _names("习近平主席在巴黎同马克龙总统、欧盟委员会主席冯德莱恩举行会晤")}
+    assert "欧盟委员会主席" in titles and not any("总统" in title for title in titles)
 
 
 def test_untitled_mentions_are_persons() -> None:

@@ -49,13 +49,14 @@ _PLACE_UNIT = re.compile(r"^([\u4e00-\u9fff]{2,4}?)([省市区县镇])(?:委|政
 
 _ATTENDED_Q = re.compile(
     r"(?:谁|哪些[^，。？]{0,4}?(?:人|领导|嘉宾|代表|官员)|哪(?:几)?位[^，。？]{0,4}?)"
-    r"(?:也|还|一同|共同)?(?:参加|出席)"
+    r"(?:也|还|一同|共同)?(?:参加|出席|陪同)"
 )
-# A report's attendance line: 区领导薛红霞、胡泊参加会议。/ 丁薛祥出席。/ 王毅出席并讲话。 The
+# A report's attendance line: 区领导薛红霞、胡泊参加会议。/ 丁薛祥出席。/ 王毅出席并讲话。/ 王毅参加
+# 会见。/ 省委书记信长星陪同。(not 在…陪同下, which names the host's escort mid-sentence). The
 # host is named in the opening sentence (乔俊杰主持召开…会议), which shares the question's words,
 # so the reader alone answers 谁参加了…会议 with the host.
 _ATTENDANCE = re.compile(
-    r"(?:参加|出席)了?(?:相关)?(?:会议|活动|调研|座谈会?|仪式|典礼|开幕式|闭幕式|签约仪式|会见|发布会)?"
+    r"(?:参加|出席|陪同)了?(?:相关)?(?:会议|活动|调研|考察|座谈会?|仪式|典礼|开幕式|闭幕式|签约仪式|会见|会谈|发布会)?"
     r"(?=[。，；！]|并|$)"
 )
 # 谁在…学习时作讲解 / 谁作交流发言: the act asked, found as written at a clause's end
@@ -207,6 +208,12 @@ def _people_table(index) -> list[Person]:  # index: embeddings.store.index.Searc
 
 
 @lru_cache(maxsize=4)
+def _officials(index) -> frozenset[str]:  # index: SearchIndex, hashed by identity
+    """The names the archive gives a title somewhere: 王毅参加会见 names him untitled."""
+    return frozenset(record.name for record in index.people if record.role == "official")
+
+
+@lru_cache(maxsize=4)
 def _named_in(index) -> dict[str, set[str]]:  # index: SearchIndex, hashed by identity
     """Article id -> the names of the people (not reporters) it mentions; once per loaded index."""
     named: dict[str, set[str]] = {}
@@ -271,7 +278,11 @@ def answer_attendance(retriever: Retriever, query: str, hit: PassageHit) -> Peop
                     break
                 clause = before
             who = _ADVERB_TAIL.sub("", text[clause : line.start()]).strip()
-            named = any(name in who for name in names) or bool(_NAME_LIST.fullmatch(who))
+            named = (
+                any(name in who for name in names)
+                or bool(_NAME_LIST.fullmatch(who))
+                or any(part in _officials(retriever.index) for part in re.split(r"[、和]", who))
+            )
             if len(who) >= 2 and (named or _PEOPLE_NOUN.search(who)):
                 lines.append((who, start, end, named))
     if not lines:

@@ -145,7 +145,7 @@ _TRANSLIT = set(
     "阿埃艾爱安昂奥巴拜班邦贝本比彼毕波伯博布查达戴丹道德登迪蒂丁东杜多厄恩尔法菲费芬丰弗福富盖甘冈戈格根"
     "古瓜哈海汉豪赫胡霍吉基加贾杰金卡凯坎康科克库拉莱赖兰朗劳勒雷里利莉林琳卢鲁伦罗洛马玛迈曼梅门蒙米明"
     "莫默姆穆纳娜奈南内尼涅努诺帕佩彭皮普齐奇恰切琼萨塞桑森沙莎尚什施舍斯松苏索塔泰坦汤特图托瓦旺威韦维"
-    "温沃乌西希谢辛休雅亚扬耶伊尤泽扎詹兹卓佐京龙正泽连茨乔治夫滕武约济提·"
+    "温沃乌西希谢辛休雅亚扬耶伊尤泽扎詹兹卓佐京龙正泽连茨乔治夫滕武约济提冯娃·"
 )
 # Common Chinese surnames (including rarer ones seen in local news, such as 恽): a candidate that
 # does not start with one is a phrase (常委会…, 委员…), not a name.
@@ -195,7 +195,28 @@ BARE_TITLES = frozenset(
         "秘书长",
     ]
 )
-_FOREIGN_ONLY = ("总统", "首相", "国王", "女王", "王储", "埃米尔", "最高领袖", "总干事", "联合国")
+# Titles only another country or an international body gives (the bodies' own heads included:
+# 欧盟委员会主席冯德莱恩, 北约秘书长斯托尔滕贝格).
+_FOREIGN_ONLY = (
+    "总统",
+    "首相",
+    "国王",
+    "女王",
+    "王储",
+    "埃米尔",
+    "最高领袖",
+    "总干事",
+    "联合国",
+    "欧盟",
+    "欧洲理事会",
+    "欧洲议会",
+    "非盟",
+    "北约",
+    "世界银行",
+    "国际货币基金组织",
+    "世界贸易组织",
+    "世贸组织",
+)
 _NOT_NAMES = {"同志", "代表", "领导", "一行", "班子", "成员", "指出", "强调", "表示", "关于", "党建"}
 _ALIAS = re.compile(
     rf"(?P<surname>[{''.join(SURNAMES)}])(?P<title>{'|'.join(sorted(BARE_TITLES, key=len, reverse=True))})"

@@ -74,8 +74,10 @@ def test_national_and_foreign_leaders_from_the_2024_archive() -> None:
         "中共中央总书记、国家主席习近平同朝鲜劳动党总书记、国务委员长金正恩互致新年贺电"
     )
     # 总统 after 马克龙 is his (jieba cuts 马克|龙), not the first part of the next name's run.
-    titles = {title for _, title, _ in _names("习近平主席在巴黎同马克龙总统、欧盟委员会主席冯德莱恩举行会晤")}
-    assert "欧盟委员会主席" in titles and not any("总统" in title for title in titles)
+    names = _names("习近平主席在巴黎同马克龙总统、欧盟委员会主席冯德莱恩举行会晤")
+    assert ("冯德莱恩", "欧盟委员会主席", "official") in names  # an international body's head: whole
+    assert not any("总统" in title for _, title, _ in names)
+    assert _names("北约秘书长斯托尔滕贝格表示") == [("斯托尔滕贝格", "北约秘书长", "official")]
 
 
 def test_untitled_mentions_are_persons() -> None:

@@ -59,6 +59,8 @@ _VERB_WORD = re.compile(_REPORT_VERB)
 _COUNT = re.compile(
     rf"{_HOW_MANY}{_PIECE}{_REPORT}|{_HOW_MANY}{_PIECE}.*{_REPORT_VERB}|{_REPORT_VERB}.*{_HOW_MANY}{_PIECE}"
     rf"|{_REPORT}.*(?:有|共){_HOW_MANY}{_PIECE}"
+    # 关于低空经济的报道有多少？: the stories themselves counted, the question ending there.
+    rf"|{_REPORT}(?:一共|总共|共)?有?{_HOW_MANY}{_PIECE}?[？?。]?$"
 )
 _MENTION_COUNT = re.compile(r"(?:提到|提及|出现|说到|谈到)了?(?:多少|几)次|(?:多少|几)次.*(?:提到|提及|出现)")
 _LIST = re.compile(
@@ -66,7 +68,9 @@ _LIST = re.compile(
     rf"|(?:所有|全部).*{_REPORT}|{_REPORT}.*有哪些"
 )
 # A ranking ranks coverage (被报道得最多, 发稿最多, 提到最多): 哪个市人口最多 asks about the world.
-_COVERAGE = re.compile(rf"{_REPORT}|{_REPORT_VERB}|发稿")
+# Publishing (发表, 刊登, 刊发) counts as coverage with a story as its object (发表文章最多) only:
+# 哪所大学每年发表的科研论文数量最多 asks about the world.
+_COVERAGE = re.compile(rf"{_REPORT}|(?!发表|刊登|刊发){_REPORT_VERB}|发稿")
 _COMPARE = re.compile(
     rf"(?:哪个|哪一个|谁)(?:被)?{_REPORT_VERB}?(?:得|的)?(?:更多|多|次数更多|更频繁)|(?:更多|多)还是(?:更)?少"
     rf"|还是[^？?]*?{_REPORT_VERB}(?:得|的)?(?:更多|多)"
@@ -76,8 +80,8 @@ _IN_REPORTS = re.compile(rf"{_REPORT}[中里上]")
 _OF_STORIES = re.compile(rf"{_REPORT}|提到|提及")
 # …asking when, or which story: 哪位作家在文章中第一次使用了… asks about the world.
 _WHEN_OR_WHICH = re.compile(r"什么时候|何时|哪一?天|哪一?年|哪个月|几月|几号|日期|哪一?篇|哪一?条|是什么")
-_FIRST = re.compile(r"第一次|首次|最早")
-_LAST = re.compile(r"最近一次|最后一次|最近一篇|最新一篇|最后一篇|最晚|最新的")
+_FIRST = re.compile(r"第一次|首次|最早|第一篇|第一条|头一篇")
+_LAST = re.compile(r"最近一次|最后一次|最近一篇|最新一篇|最后一篇|最后一条|最晚|最新的")
 _PER_MONTH = re.compile(r"每个?月|各月|逐月|按月|每一个月")
 _ABOUT_THE_WORLD = re.compile(r"为什么|为何|怎么|如何|哪个|哪一个")  # 为什么需要第二个时间线
 _TIMELINE = re.compile(r"按(?:时间|日期)|时间(?:线|轴|顺序)|先后顺序|历次|大事记")

@@ -53,6 +53,9 @@ def cut(text: str) -> list[str]:
         ("每个月有多少篇报道提到人工智能？", Asked.COUNT, ("人工智能",)),
         ("嫦娥六号第一次出现在报道中是什么时候？", Asked.FIRST, ("嫦娥六号",)),
         ("最近一篇提到台风的报道是哪天？", Asked.LAST, ("台风",)),
+        ("第一篇提到低空经济的报道是哪天？", Asked.FIRST, ("低空经济",)),
+        ("关于低空经济的报道有多少？", Asked.COUNT, ("低空经济",)),  # the count asked last, no 篇
+        ("哪位记者发表的文章最多？", Asked.MOST, ()),
         ("关于雪的报道有几篇", Asked.COUNT, ("雪",)),
         ("哪几篇涉及苏陕协作的文章？", Asked.LIST, ("苏陕协作",)),
         ("哪几篇报道提到了乡村振兴？", Asked.LIST, ("乡村振兴",)),
@@ -92,6 +95,8 @@ def test_what_most_questions_rank() -> None:
         "他第一次出现在电视上是什么时候？",
         "为什么需要第二个时间线？",
         "哪个时间线在第四个尺度中得到了进一步扩展？",
+        "在北美哪所大学每年发表的科研论文数量最多?",  # 发表 of papers, not of stories
+        "这个国家的报纸有多少？",
     ],
 )
 def test_questions_about_content_are_not_archive_questions(question: str) -> None:

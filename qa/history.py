@@ -9,8 +9,10 @@ names nobody, a personal pronoun (他, 她, 此人…) is resolved to the offici
 answer's cited article is about; when that article names nobody either, the follow-up is left
 unresolved and says so (searching the two questions glued together would only repeat the
 previous answer). Other leaning questions (其…, 还有…) are searched with the previous question's
-words, and so is 其中… (其中提到新质生产力的有多少篇？ after a count). A question that names its own
-subject (那汉滨区的区长是谁？) is searched as asked, minus the leading 那.
+words, and so is 其中… (其中提到新质生产力的有多少篇？ after a count). X呢？ asks the previous
+question of X where X is a date, a person or a place and the previous question names one of that
+kind (广西2023年经济总量是多少？ then 2012年呢？ searches 广西2012年经济总量是多少？). A question that
+names its own subject (那汉滨区的区长是谁？) is searched as asked, minus the leading 那.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from embeddings.extract.dates import event_dates
 from embeddings.extract.people import find_people
 
 __all__ = ["FollowUp", "Turn", "contextualize", "normalize_history"]
@@ -45,6 +48,9 @@ _GROUP = re.compile(
     r"学生|教师|医生|村民|居民|群众|员工|工人|农民|记者|选手)"
 )
 _QUESTION_LEAD = re.compile(r"^(?:请问|那么|那)[，,]?")
+# X呢？ asks the previous question again of X: 2012年呢？ after 广西2023年经济总量是多少？
+_ELLIPTIC = re.compile(r"^(?:那么|那)?[，,]?(?P<part>[^，。？?！!]{1,16}?)呢[？?]?$")
+_PLACE_NAME = re.compile(r"[\u4e00-\u9fff]{1,8}?(?:省|市|区|县|镇|乡|村|街道)")
 _OWN_SUBJECT = re.compile(r"[\u4e00-\u9fff]{2,}(?:区|镇|市|县|村|街道)|[\u4e00-\u9fff]{2,}(?:会|馆|浜)")
 
 
@@ -105,6 +111,27 @@ def _cited_person(answer: str, index) -> str | None:
     return max(dict.fromkeys(names), key=names.count) if names else None
 
 
+def _asked_of(previous: str, part: str, names: frozenset[str]) -> str | None:
+    """The previous question asked of `part` instead of what it named of the same kind: a date
+    (2023年 -> 2012年, 6月 -> 上个月), a person (习近平 -> 李强) or a place (武进区 -> 汉滨区);
+    None when `part` is none of these or the previous question names nothing of its kind."""
+    dates = event_dates(part, None)
+    if dates and (dates[0].start, dates[0].end) == (0, len(part)):
+        if not (old := event_dates(previous, None)):
+            return None
+        # 2024年3月 then 6月呢: the year stays.
+        year = re.match(r"\d{4}年", old[0].expression)
+        if year and "年" not in part:
+            part = year.group() + part
+        return previous[: old[0].start] + part + previous[old[0].end :]
+    people = [p.name for p in find_people(previous)] + [n for n in names if n in previous]
+    if people and (part in names or [p.name for p in find_people(part)] == [part]):
+        return previous.replace(min(people, key=previous.index), part, 1)
+    if _PLACE_NAME.fullmatch(part) and (place := _PLACE_NAME.search(previous)):
+        return previous[: place.start()] + part + previous[place.end() :]
+    return None
+
+
 def contextualize(question: str, history: Sequence[Turn], index=None) -> FollowUp:
     """The question to search: rewritten with the previous turn's subject when it leans on it."""
     if not history:
@@ -113,6 +140,10 @@ def contextualize(question: str, history: Sequence[Turn], index=None) -> FollowU
     previous = history[-1]
     if among := _AMONG.match(question):
         return FollowUp(f"{previous.question} {question[among.end() :]}")
+    if (elliptic := _ELLIPTIC.match(question)) and (
+        asked := _asked_of(previous.question, elliptic.group("part"), names)
+    ):
+        return FollowUp(asked)
     pronoun = _PRONOUN.search(question)
     stripped = _LEANING_START.sub("", question)
     if not pronoun and stripped == question:

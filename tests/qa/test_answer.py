@@ -147,6 +147,29 @@ def test_follow_up_switches_place(ask, retriever) -> None:
     assert second.short_answer == "吴大林"
 
 
+def test_x_ne_asks_the_previous_question_of_x(ask) -> None:
+    first = ask("武进区区长是谁？")
+    second = ask("汉滨区呢？", [Turn("武进区区长是谁？", first.text)])
+    assert second.search_query == "汉滨区区长是谁？" and second.short_answer == "吴大林"
+
+
+@pytest.mark.parametrize(
+    ("previous", "question", "query"),
+    [
+        ("广西2023年经济总量是多少？", "2012年呢？", "广西2012年经济总量是多少？"),
+        ("2024年3月有多少篇报道提到两会？", "那6月呢？", "2024年6月有多少篇报道提到两会？"),  # the year stays
+        ("习近平11月去了哪些国家？", "去年呢？", "习近平去年去了哪些国家？"),
+        # A titled name is no bare person: searched as asked.
+        ("国务院总理李强去了哪里？", "国务院副总理丁薛祥呢？", "国务院副总理丁薛祥呢？"),
+        ("中国体育代表团获得了多少枚金牌？", "奖牌总数呢？", "奖牌总数呢？"),  # no date, person or place
+    ],
+)
+def test_x_ne_swaps_a_date_person_or_place(previous: str, question: str, query: str) -> None:
+    from qa.history import contextualize
+
+    assert contextualize(question, [Turn(previous)]).query == query
+
+
 def test_history_as_chat_messages(sample_index, sample_settings) -> None:
     history = [
         {"role": "user", "content": "乔俊杰担任什么职务？"},

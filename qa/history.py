@@ -8,8 +8,10 @@ about (秦岭站在哪里？ then 它是什么时候建成的？ searches 秦岭
 names nobody, a personal pronoun (他, 她, 此人…) is resolved to the official the previous
 answer's cited article is about; when that article names nobody either, the follow-up is left
 unresolved and says so (searching the two questions glued together would only repeat the
-previous answer). Other leaning questions (其…, 还有…) are searched with the previous question's
-words, and so is 其中… (其中提到新质生产力的有多少篇？ after a count). X呢？ asks the previous
+previous answer). Other leaning questions (其…, 还有…, 这次…) are searched with the previous question's
+topic (全国碳市场启动几年了？ then 此次启动以来减排成本降低了多少？ searches 全国碳市场启动 启动以来…:
+with the whole previous question, the reader answered it again), and 其中… with the previous
+question's words (其中提到新质生产力的有多少篇？ after a count). X呢？ asks the previous
 question of X where X is a date, a person or a place and the previous question names one of that
 kind (广西2023年经济总量是多少？ then 2012年呢？ searches 广西2012年经济总量是多少？). A question that
 names its own subject (那汉滨区的区长是谁？) is searched as asked, minus the leading 那.
@@ -38,7 +40,7 @@ _TOPIC_END = re.compile(
 _PERSONAL = re.compile(r"他们|她们|他|她|该人|此人|这位|那位")
 _CITATION_MARK = re.compile(r"\[\d+\]")
 _MIN_QUOTE = 6  # characters of a quoted sentence enough to find its article
-_LEANING_START = re.compile(r"^(?:那么|那|还有|另外|此外|然后)[，,]?")
+_LEANING_START = re.compile(r"^(?:那么|那|还有|另外|此外|然后|这次|此次)[，,]?")
 _PLURAL = re.compile(r"他们|她们")
 # A group a plural pronoun can stand for: the previous question's noun phrase that ends in a
 # collective or people noun (巴黎奥运会中国体育代表团, 神舟十八号乘组, 两院院士, 区领导).
@@ -150,11 +152,10 @@ def contextualize(question: str, history: Sequence[Turn], index=None) -> FollowU
         return FollowUp(question)
     if not pronoun and (_OWN_SUBJECT.search(stripped) or any(n in stripped for n in names)):
         return FollowUp(stripped)
+    topic = _topic(previous.question)
     if pronoun and _THING.fullmatch(pronoun.group(0)):
         # 它 is the thing the previous question asked about, never a person.
-        end = _TOPIC_END.search(previous.question)
-        topic = _QUESTION_LEAD.sub("", previous.question[: end.start() if end else None])
-        if len(topic) >= 2:
+        if topic:
             return FollowUp(_PRONOUN.sub(topic, stripped, count=1))
         return FollowUp(f"{previous.question} {stripped}")
     if pronoun and _PLURAL.fullmatch(pronoun.group(0)) and (group := _GROUP.search(previous.question)):
@@ -168,4 +169,14 @@ def contextualize(question: str, history: Sequence[Turn], index=None) -> FollowU
             return FollowUp(question, unresolved=pronoun.group(0))
     if person:
         return FollowUp(_PRONOUN.sub(person, stripped, count=1) if pronoun else f"{person}{stripped}")
-    return FollowUp(f"{previous.question} {stripped}")
+    # The previous question's topic, not the whole question: read with its question word as well
+    # (全国碳市场启动几年了？ 此次启动以来减排成本降低了多少？), the reader answers it again (三年).
+    return FollowUp(f"{topic} {stripped}" if topic else f"{previous.question} {stripped}")
+
+
+def _topic(question: str) -> str:
+    """What a question asks about, before its question word (秦岭站 of 秦岭站在哪里？), or ""
+    when that is under two characters."""
+    end = _TOPIC_END.search(question)
+    topic = _QUESTION_LEAD.sub("", question[: end.start() if end else None])
+    return topic if len(topic) >= 2 else ""

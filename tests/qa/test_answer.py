@@ -170,6 +170,19 @@ def test_x_ne_swaps_a_date_person_or_place(previous: str, question: str, query: 
     assert contextualize(question, [Turn(previous)]).query == query
 
 
+def test_a_leaning_question_is_searched_with_the_previous_topic_not_its_question() -> None:
+    from qa.history import contextualize
+
+    # Read with the whole previous question, the reader answered it again (三年).
+    previous = Turn("全国碳市场启动几年了？", "三年[1]")
+    assert contextualize("此次启动以来减排成本降低了多少？", [previous]) == FollowUp(
+        "全国碳市场启动 启动以来减排成本降低了多少？"
+    )
+    assert contextualize("这次对话是第几次？", [Turn("中欧高层对话在哪里举行？")]) == FollowUp(
+        "中欧高层对话 对话是第几次？"
+    )
+
+
 def test_history_as_chat_messages(sample_index, sample_settings) -> None:
     history = [
         {"role": "user", "content": "乔俊杰担任什么职务？"},

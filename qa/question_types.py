@@ -167,7 +167,8 @@ _RATIO_ASKED = re.compile(
 _RATIO = re.compile(rf"[%％‰]|分之|[{_DIGITS}]成|倍|[0-9]\s*/\s*[0-9]|[0-9]+比[0-9]+|半数|一半|过半|多半")
 # A length of time is asked (待了几天, 多少年, 几个小时): the answer holds that unit or one of its
 # kind (7日, 三十载), not just any number (2024年 is no count of days). Of the training sets'
-# gold answers to such questions, 1 of 82 holds none (四十七 for 多少岁).
+# gold answers to such questions, 1 of 50 holds none (四十七 for 多少岁), and none to 多少年 is a
+# year of the calendar alone.
 _DURATIONS = {
     "天": ("天", "日", "晚", "夜", "宿"),
     "年": ("年", "载"),
@@ -179,13 +180,22 @@ _DURATIONS = {
 
 
 def _holds_duration(question: str) -> Callable[[str], bool] | None:
-    # 第几天 asks an ordinal, 前几年 a time.
-    asked = re.search(r"(?:多少|(?<![第前后近这])几)个?(天|年|岁|小时|分钟|周)", question)
+    # 第几天 asks an ordinal, 前几年 a time, 西元几年 a year of the calendar.
+    asked = re.search(r"(?:多少|(?<![第前后近这元])几)个?(天|年|岁|小时|分钟|周)", question)
     # The unit is a word of its own: 多少年轻人 asks no years.
     if not asked or asked.end() not in {word.end for word in tag_words(question)}:
         return None
     units = _DURATIONS[asked.group(1)]
-    return lambda span: bool(_NUMERAL.search(span)) and any(unit in span for unit in units)
+    # A year of the calendar is no count of years: 协作持续了多少年 is not answered 2024年.
+    calendar = _CALENDAR_YEAR if asked.group(1) == "年" else None
+    return lambda span: (
+        bool(_NUMERAL.search(span))
+        and any(unit in span for unit in units)
+        and not (calendar and calendar.fullmatch(span))
+    )
+
+
+_CALENDAR_YEAR = re.compile(r"(?:公元前?|西元前?)?[0-9]{4}年")
 
 
 # Measure words between a number and what it counts (5万多个灯笼, 5246名旅客).

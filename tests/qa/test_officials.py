@@ -95,6 +95,8 @@ def test_reporter_articles(retriever) -> None:
     assert result.short_answer == "2篇"
     titles = {c.hit.title for c in result.citations}
     assert titles == {"乔俊杰集体约谈区委常委会班子成员", "2024年区委党建工作领导小组第二次会议召开"}
+    wrote = answer_with(retriever, "张可馨写了哪篇报道？")  # 哪篇 asks the same
+    assert wrote.short_answer == "1篇" and wrote.citations[0].hit.title.startswith("武进—汉滨")
 
 
 def test_national_titles_in_questions() -> None:

@@ -202,36 +202,42 @@ _CALENDAR_YEAR = re.compile(r"(?:公元前?|西元前?)?[0-9]{4}年")
 _MEASURES = "个名位家件条项种座所只头台辆架艘部本篇首张间处块棵株片"
 
 
+# A number, maybe a measure word (5万多个, 六座 with spaces around); 许多 counts nothing.
+_COUNT = rf"[{_DIGITS}][{_DIGITS}余多]*\s*[{_MEASURES}]?\s*"
+_MODIFIER = 6  # characters between a count and what it counts at most (2条巴士路线)
+
+
 @dataclass(frozen=True)
 class _Counting:
-    """How a passage counts the noun a question asks the number of."""
+    """How a passage counts the noun a question asks the number of: `right_after` a number
+    (5万多个灯笼), or `near` one, a few words between (2条巴士路线)."""
 
-    noun: str
+    right_after: re.Pattern
+    near: re.Pattern
+    reach: int  # how far past a span's end its count's noun may end
 
     def fits(self, span: str, passage: str, after: str) -> bool:
         """Whether `span` (followed by `after`) counts the noun, or the passage counts it nowhere
         right after a number (then any number may answer: 5万余盏 for 多少灯笼)."""
-        counted = rf"[{_DIGITS}][{_DIGITS}余多]*\s*[{_MEASURES}]?\s*"  # 许多 counts nothing
-        if not re.search(counted + re.escape(self.noun), passage):
+        if not self.right_after.search(passage):
             return True
-        reach = len(self.noun) + _MODIFIER + 3  # a measure word, spaces
-        count = re.search(
-            rf"{counted}(?:[^\W{_DIGITS}]|\s){{0,{_MODIFIER}}}?{re.escape(self.noun)}", span + after[:reach]
-        )
-        return count is not None and count.start() < len(span)  # the span's own count: not 2处 of 2处…，1处X
-
-
-_MODIFIER = 6  # characters between a count and what it counts at most (2条巴士路线)
+        count = self.near.search(span + after[: self.reach])
+        return count is not None and count.start() < len(span)  # its own count: not 2处 of 2处…，1处X
 
 
 def _counting(question: str) -> _Counting | None:
-    """What a question asks the number of (多少灯笼, 多少名旅客 -> 灯笼, 旅客), or None when it
-    asks a unit (多少公里) or a measure word alone (多少个)."""
+    """How the passage would count what the question asks the number of (多少灯笼, 多少名旅客:
+    灯笼, 旅客), or None when it asks a unit (多少公里) or a measure word alone (多少个)."""
     match = re.search(rf"(?:多少|几)[{_MEASURES}]?([\u4e00-\u9fff]+)", question)
     words = tag_words(match.group(1)) if match else []
     if not words or not words[0].tag.startswith("n") or len(words[0].text) < 2:
         return None
-    return _Counting(words[0].text)
+    noun = re.escape(words[0].text)
+    return _Counting(
+        re.compile(_COUNT + noun),
+        re.compile(rf"{_COUNT}(?:[^\W{_DIGITS}]|\s){{0,{_MODIFIER}}}?{noun}"),
+        len(words[0].text) + _MODIFIER + 3,  # a measure word and spaces
+    )
 
 
 def _asked_unit(question: str) -> str | None:

@@ -180,8 +180,8 @@ _DURATIONS = {
 
 
 def _holds_duration(question: str) -> Callable[[str], bool] | None:
-    # 第几天 asks an ordinal, 前几年 a time, 西元几年 a year of the calendar.
-    asked = re.search(r"(?:多少|(?<![第前后近这元])几)个?(天|年|岁|小时|分钟|周)", question)
+    # 第几天 asks an ordinal, 前几年 a time, 西元几年 / 民国几年 a year of the calendar.
+    asked = re.search(r"(?:多少|(?<![第前后近这元])(?<!民国)几)个?(天|年|岁|小时|分钟|周)", question)
     # The unit is a word of its own: 多少年轻人 asks no years.
     if not asked or asked.end() not in {word.end for word in tag_words(question)}:
         return None

@@ -52,8 +52,9 @@ _GROUP = re.compile(
 _QUESTION_LEAD = re.compile(r"^(?:请问|那么|那)[，,]?")
 # X呢？ asks the previous question again of X: 2012年呢？ after 广西2023年经济总量是多少？
 _ELLIPTIC = re.compile(r"^(?:那么|那)?[，,]?(?P<part>[^，。？?！!]{1,16}?)呢[？?]?$")
-_PLACE_NAME = re.compile(r"[\u4e00-\u9fff]{1,8}?(?:省|市|区|县|镇|乡|村|街道)")
-_OWN_SUBJECT = re.compile(r"[\u4e00-\u9fff]{2,}(?:区|镇|市|县|村|街道)|[\u4e00-\u9fff]{2,}(?:会|馆|浜)")
+_PLACE_SUFFIX = "省|市|区|县|镇|乡|村|街道"
+_PLACE_NAME = re.compile(rf"[\u4e00-\u9fff]{{1,8}}?(?:{_PLACE_SUFFIX})")
+_OWN_SUBJECT = re.compile(rf"[\u4e00-\u9fff]{{2,}}(?:{_PLACE_SUFFIX}|会|馆|浜)")
 
 
 @dataclass(frozen=True)

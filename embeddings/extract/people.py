@@ -39,26 +39,19 @@ __all__ = [
     "people_in_articles",
 ]
 
-# Titles of foreign leaders and envoys: the name after them may be a transliteration (古特雷斯).
+# Titles only other countries give; and the international bodies whose heads are foreign
+# (欧盟委员会主席冯德莱恩, 北约秘书长斯托尔滕贝格).
+_FOREIGN_ONLY_TITLES = ("总统", "首相", "国王", "女王", "王储", "埃米尔", "最高领袖", "总干事")
+_INTERNATIONAL_BODIES = (
+    *("联合国", "欧盟", "欧洲理事会", "欧洲议会", "非盟", "北约", "世界银行", "国际货币基金组织"),
+    *("世界贸易组织", "世贸组织"),
+)
+# Titles of foreign leaders and envoys (China's own 总理, 外长, 大使… among them): the name after
+# them may be a transliteration (古特雷斯).
 FOREIGN_TITLES = frozenset(
     [
-        "总统",
-        "副总统",
-        "首相",
-        "国王",
-        "女王",
-        "王储",
-        "埃米尔",
-        "最高领袖",
-        "秘书长",
-        "总干事",
-        "外长",
-        "大使",
-        "议长",
-        "总理",
-        "总书记",
-        "委员长",
-        "主席",
+        *_FOREIGN_ONLY_TITLES,
+        *("副总统", "秘书长", "外长", "大使", "议长", "总理", "总书记", "委员长", "主席"),
         "国防部长",
     ]
 )
@@ -200,28 +193,7 @@ BARE_TITLES = frozenset(
         "秘书长",
     ]
 )
-# Titles only another country or an international body gives (the bodies' own heads included:
-# 欧盟委员会主席冯德莱恩, 北约秘书长斯托尔滕贝格).
-_FOREIGN_ONLY = (
-    "总统",
-    "首相",
-    "国王",
-    "女王",
-    "王储",
-    "埃米尔",
-    "最高领袖",
-    "总干事",
-    "联合国",
-    "欧盟",
-    "欧洲理事会",
-    "欧洲议会",
-    "非盟",
-    "北约",
-    "世界银行",
-    "国际货币基金组织",
-    "世界贸易组织",
-    "世贸组织",
-)
+_FOREIGN_ONLY = (*_FOREIGN_ONLY_TITLES, *_INTERNATIONAL_BODIES)
 _NOT_NAMES = {"同志", "代表", "领导", "一行", "班子", "成员", "指出", "强调", "表示", "关于", "党建"}
 _ALIAS = re.compile(
     rf"(?P<surname>[{''.join(SURNAMES)}])(?P<title>{'|'.join(sorted(BARE_TITLES, key=len, reverse=True))})"
